@@ -14,6 +14,12 @@ export interface CodecOptions {
   readonly fourOctetAs: boolean;
   /** RFC 8654: both sides sent the extended message capability, so UPDATEs may be up to 65535 octets. */
   readonly extendedMessage: boolean;
+  /**
+   * RFC 7313: both sides sent the enhanced route refresh capability, so a ROUTE-REFRESH of the
+   * wrong length is answered with ROUTE-REFRESH Message Error/Invalid Message Length (section 5)
+   * instead of the header's Bad Message Length. Absent means false.
+   */
+  readonly enhancedRouteRefresh?: boolean;
 }
 
 /** Before the OPEN exchange (and for OPEN itself): 2-octet AS_PATH, 4096-octet messages. */

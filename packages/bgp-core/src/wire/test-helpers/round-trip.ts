@@ -7,8 +7,8 @@ import type { CodecOptions } from '../types.js';
 import { DEFAULT_CODEC_OPTIONS } from '../types.js';
 
 interface Assert {
-  equal(found: unknown, wanted: unknown, message?: string): unknown;
-  same(found: unknown, wanted: unknown, message?: string): unknown;
+  equal(found: unknown, wanted: unknown, message: string): unknown;
+  same(found: unknown, wanted: unknown, message: string): unknown;
 }
 
 export function checkRoundTrip<T>(
