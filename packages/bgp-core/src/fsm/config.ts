@@ -36,6 +36,13 @@ export interface OpenConfig {
   readonly families: readonly AddressFamily[];
   /** Offer the extended message capability (RFC 8654); default true. */
   readonly extendedMessage?: boolean;
+  /**
+   * Send the 4-octet AS capability (RFC 6793); default true. False is for a peer that speaks only
+   * 2-octet ASNs and mishandles the capability (BIRD with `enable as4 off` refuses a 4-octet ASN
+   * in it): we then send AS_TRANS as My AS and in AS_PATH, and the real path in AS4_PATH, exactly
+   * as RFC 6793 section 4.2.2 has a NEW speaker do towards an OLD one.
+   */
+  readonly advertiseFourOctetAs?: boolean;
   /** Offer the Graceful Restart capability (RFC 4724) when present. */
   readonly gracefulRestart?: GracefulRestartConfig;
 }

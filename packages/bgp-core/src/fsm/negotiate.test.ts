@@ -193,3 +193,15 @@ t.test('validateOpen: eBGP peers may share our identifier (RFC 6286 section 2.2)
   t.equal(negotiated(peerOpen({ routerId: '10.0.0.1' })).peerRouterId, '10.0.0.1');
   t.end();
 });
+
+t.test('advertiseFourOctetAs false: no capability, AS_TRANS as My AS, and a 2-octet session even if the peer is NEW', (t) => {
+  const towardsOldPeer: OpenConfig = { ...config, localAsn: 4200000000, advertiseFourOctetAs: false };
+  const open = buildOpen(towardsOldPeer);
+  t.equal(open.myAsn, AS_TRANS, 'My AS is AS_TRANS for a 4-octet ASN');
+  t.notOk(open.capabilities.some((cap) => cap.kind === 'four-octet-as'), 'the 4-octet AS capability is left out');
+  const result = negotiated(peerOpen(), towardsOldPeer);
+  t.equal(result.fourOctetAs, false, 'only both capabilities make a 4-octet session (RFC 6793 section 3)');
+  t.equal(result.codecOptions.fourOctetAs, false);
+  t.equal(negotiated(peerOpen(), config).fourOctetAs, true, 'by default the capability is sent and negotiated');
+  t.end();
+});

@@ -63,7 +63,8 @@ export function buildOpen(config: OpenConfig): OpenMessage {
     afi: FAMILY_AFI[family],
     safi: Safi.UNICAST,
   }));
-  capabilities.push({ kind: 'route-refresh' }, { kind: 'enhanced-route-refresh' }, { kind: 'four-octet-as', asn: config.localAsn });
+  capabilities.push({ kind: 'route-refresh' }, { kind: 'enhanced-route-refresh' });
+  if (config.advertiseFourOctetAs ?? true) capabilities.push({ kind: 'four-octet-as', asn: config.localAsn });
   if (isExtendedMessageOffered(config)) capabilities.push({ kind: 'extended-message' });
   const gr = config.gracefulRestart;
   if (gr !== undefined) {
@@ -242,7 +243,9 @@ export function validateOpen(open: OpenMessage, config: OpenConfig): OpenCheck {
   }
 
   const holdTimeSeconds = Math.min(config.holdTimeSeconds, open.holdTime);
-  const fourOctetAs = peerFourOctet;
+  // Both sides must have sent the capability (RFC 6793 section 3); without ours the session is
+  // 2-octet even when the peer sent it.
+  const fourOctetAs = peerFourOctet && (config.advertiseFourOctetAs ?? true);
   const extendedMessage = peerExtendedMessage && isExtendedMessageOffered(config);
   const enhancedRouteRefresh = peerEnhancedRouteRefresh;
   return {
