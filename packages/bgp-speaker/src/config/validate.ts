@@ -1,0 +1,303 @@
+/**
+ * Turns a parsed YAML document into a SpeakerConfig, or a ConfigError listing every problem with
+ * its key path. Unknown keys are errors too: a misspelt `pasword` must not silently run a session
+ * without authentication.
+ */
+import { isIP, isIPv4 } from 'node:net';
+import { normalizePrefix, parseCommunity, parseLargeCommunity, prefixFamily } from '@metallb-ts/bgp-core';
+import type { AddressFamily } from '@metallb-ts/bgp-core';
+import type { ConfigProblem } from './errors.js';
+import type { AnnouncementConfig, ListenConfig, PeerConfig, SpeakerConfig } from './schema.js';
+
+/** RFC 2385 keys are limited by Linux's TCP_MD5SIG_MAXKEYLEN. */
+const MAX_PASSWORD_OCTETS = 80;
+const DEFAULT_HOLD_TIME = 90;
+const DEFAULT_CONNECT_RETRY_TIME = 5;
+const ALL_FAMILIES: readonly AddressFamily[] = ['ipv4', 'ipv6'];
+
+type Dict = Record<string, unknown>;
+
+/** Reads files named by the config (passwordFile); injected so validation stays testable. */
+export type ReadFile = (path: string) => string;
+
+class Checker {
+  readonly problems: ConfigProblem[] = [];
+
+  fail(path: string, reason: string): undefined {
+    this.problems.push({ path, reason });
+    return undefined;
+  }
+
+  object(value: unknown, path: string, allowed: readonly string[]): Dict | undefined {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      return this.fail(path, `must be a mapping, got ${describe(value)}`);
+    }
+    for (const key of Object.keys(value)) {
+      if (!allowed.includes(key)) this.fail(join(path, key), `unknown key (allowed: ${allowed.join(', ')})`);
+    }
+    return value as Dict;
+  }
+
+  integer(value: unknown, path: string, min: number, max: number): number | undefined {
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      return this.fail(path, `must be a whole number, got ${describe(value)}`);
+    }
+    if (value < min || value > max) return this.fail(path, `must be between ${min} and ${max}, got ${value}`);
+    return value;
+  }
+
+  boolean(value: unknown, path: string): boolean | undefined {
+    if (typeof value !== 'boolean') return this.fail(path, `must be true or false, got ${describe(value)}`);
+    return value;
+  }
+
+  string(value: unknown, path: string): string | undefined {
+    if (typeof value !== 'string' || value === '') return this.fail(path, `must be a non-empty string, got ${describe(value)}`);
+    return value;
+  }
+
+  address(value: unknown, path: string): string | undefined {
+    const text = this.string(value, path);
+    if (text === undefined) return undefined;
+    if (isIP(text) === 0) return this.fail(path, `must be an IPv4 or IPv6 address, got ${JSON.stringify(text)}`);
+    return text;
+  }
+
+  list(value: unknown, path: string): readonly unknown[] | undefined {
+    if (!Array.isArray(value)) return this.fail(path, `must be a list, got ${describe(value)}`);
+    return value;
+  }
+}
+
+export function validateConfig(document: unknown, readFile: ReadFile): SpeakerConfig | readonly ConfigProblem[] {
+  const check = new Checker();
+  const root = check.object(document, '', ['asn', 'routerId', 'listen', 'peers', 'announce']);
+  if (root === undefined) return check.problems;
+
+  const asn = root['asn'] === undefined ? check.fail('asn', 'is required') : check.integer(root['asn'], 'asn', 1, 0xffffffff);
+  const routerId = validateRouterId(check, root['routerId']);
+  const listen = root['listen'] === undefined ? undefined : validateListen(check, root['listen']);
+
+  const peers: PeerConfig[] = [];
+  const peerList = root['peers'] === undefined ? [] : (check.list(root['peers'], 'peers') ?? []);
+  const seen = new Map<string, number>();
+  peerList.forEach((raw, index) => {
+    const path = `peers[${index}]`;
+    const peer = validatePeer(check, raw, path, readFile);
+    if (peer === undefined) return;
+    const earlier = seen.get(peer.address);
+    // Linux keys TCP-MD5 and our session table by peer address: two peers at one address cannot both work.
+    if (earlier !== undefined) check.fail(`${path}.address`, `${peer.address} is already peers[${earlier}]`);
+    else seen.set(peer.address, index);
+    peers.push(peer);
+  });
+
+  const announce: AnnouncementConfig[] = [];
+  const announceList = root['announce'] === undefined ? [] : (check.list(root['announce'], 'announce') ?? []);
+  const seenPrefixes = new Map<string, number>();
+  announceList.forEach((raw, index) => {
+    const path = `announce[${index}]`;
+    const route = validateAnnouncement(check, raw, path);
+    if (route === undefined) return;
+    const earlier = seenPrefixes.get(route.prefix);
+    if (earlier !== undefined) check.fail(`${path}.prefix`, `${route.prefix} is already announce[${earlier}]`);
+    else seenPrefixes.set(route.prefix, index);
+    announce.push(route);
+  });
+
+  if (check.problems.length > 0 || asn === undefined || routerId === undefined) return check.problems;
+  return { asn, routerId, ...(listen === undefined ? {} : { listen }), peers, announce };
+}
+
+function validateRouterId(check: Checker, value: unknown): string | undefined {
+  if (value === undefined) return check.fail('routerId', 'is required (an IPv4 address, RFC 4271 section 4.2)');
+  const text = check.string(value, 'routerId');
+  if (text === undefined) return undefined;
+  if (!isIPv4(text)) return check.fail('routerId', `must be an IPv4 dotted quad, got ${JSON.stringify(text)}`);
+  if (text === '0.0.0.0') return check.fail('routerId', 'must not be 0.0.0.0 (RFC 6286 section 2.1)');
+  return text;
+}
+
+function validateListen(check: Checker, value: unknown): ListenConfig | undefined {
+  const listen = check.object(value, 'listen', ['address', 'port']);
+  if (listen === undefined) return undefined;
+  const address = check.address(listen['address'], 'listen.address');
+  const port = listen['port'] === undefined ? 179 : check.integer(listen['port'], 'listen.port', 1, 65535);
+  return address === undefined || port === undefined ? undefined : { address, port };
+}
+
+function validatePeer(check: Checker, value: unknown, path: string, readFile: ReadFile): PeerConfig | undefined {
+  const keys = ['address', 'asn', 'port', 'password', 'passwordFile', 'holdTime', 'keepaliveTime', 'connectRetryTime', 'passive', 'sourceAddress', 'families', 'fourOctetAs'];
+  const raw = check.object(value, path, keys);
+  if (raw === undefined) return undefined;
+  const before = check.problems.length;
+
+  const address = raw['address'] === undefined ? check.fail(`${path}.address`, 'is required') : check.address(raw['address'], `${path}.address`);
+  const asn = raw['asn'] === undefined ? check.fail(`${path}.asn`, 'is required') : check.integer(raw['asn'], `${path}.asn`, 1, 0xffffffff);
+  const port = raw['port'] === undefined ? 179 : check.integer(raw['port'], `${path}.port`, 1, 65535);
+  const holdTime = raw['holdTime'] === undefined ? DEFAULT_HOLD_TIME : validateHoldTime(check, raw['holdTime'], `${path}.holdTime`);
+  const keepaliveTime = validateKeepalive(check, raw['keepaliveTime'], holdTime, `${path}.keepaliveTime`);
+  const connectRetryTime =
+    raw['connectRetryTime'] === undefined ? DEFAULT_CONNECT_RETRY_TIME : check.integer(raw['connectRetryTime'], `${path}.connectRetryTime`, 1, 65535);
+  const passive = raw['passive'] === undefined ? false : check.boolean(raw['passive'], `${path}.passive`);
+  const password = validatePassword(check, raw, path, readFile);
+  const families = validateFamilies(check, raw['families'], `${path}.families`);
+  const fourOctetAs = raw['fourOctetAs'] === undefined ? true : check.boolean(raw['fourOctetAs'], `${path}.fourOctetAs`);
+
+  let sourceAddress: string | undefined;
+  if (raw['sourceAddress'] !== undefined) {
+    sourceAddress = check.address(raw['sourceAddress'], `${path}.sourceAddress`);
+    if (sourceAddress !== undefined && address !== undefined && isIP(sourceAddress) !== isIP(address)) {
+      check.fail(`${path}.sourceAddress`, `must be of the same address family as the peer address ${address}`);
+    }
+  }
+
+  if (check.problems.length > before) return undefined;
+  return {
+    address: address as string,
+    asn: asn as number,
+    port: port as number,
+    holdTime: holdTime as number,
+    keepaliveTime: keepaliveTime as number,
+    connectRetryTime: connectRetryTime as number,
+    passive: passive as boolean,
+    families: families as readonly AddressFamily[],
+    fourOctetAs: fourOctetAs as boolean,
+    ...(password === undefined ? {} : { password }),
+    ...(sourceAddress === undefined ? {} : { sourceAddress }),
+  };
+}
+
+function validateHoldTime(check: Checker, value: unknown, path: string): number | undefined {
+  const seconds = check.integer(value, path, 0, 65535);
+  // RFC 4271 section 4.2: the Hold Time MUST be either zero or at least three seconds.
+  if (seconds === 1 || seconds === 2) return check.fail(path, `must be 0 or at least 3 seconds (RFC 4271 section 4.2), got ${seconds}`);
+  return seconds;
+}
+
+function validateKeepalive(check: Checker, value: unknown, holdTime: number | undefined, path: string): number | undefined {
+  if (holdTime === undefined) return undefined;
+  if (value === undefined) return Math.floor(holdTime / 3);
+  const seconds = check.integer(value, path, 0, 21845);
+  if (seconds !== undefined && holdTime > 0 && seconds >= holdTime) {
+    return check.fail(path, `must be less than the hold time (${holdTime} s)`);
+  }
+  return seconds;
+}
+
+function validatePassword(check: Checker, raw: Dict, path: string, readFile: ReadFile): string | undefined {
+  const inline = raw['password'];
+  const file = raw['passwordFile'];
+  if (inline !== undefined && file !== undefined) {
+    return check.fail(`${path}.password`, 'give either password or passwordFile, not both');
+  }
+  let password: string | undefined;
+  if (inline !== undefined) {
+    // A number in YAML (password: 12345) is a plausible mistake; say so rather than coerce, and
+    // never echo the value: it is a secret even when it is the wrong type.
+    if (typeof inline !== 'string' || inline === '') {
+      return check.fail(`${path}.password`, `must be a non-empty string (quote it in YAML), got ${typeof inline}`);
+    }
+    password = inline;
+  } else if (file !== undefined) {
+    const filePath = check.string(file, `${path}.passwordFile`);
+    if (filePath === undefined) return undefined;
+    try {
+      password = readFile(filePath).replace(/\r?\n$/, '');
+    } catch (error) {
+      const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
+      return check.fail(`${path}.passwordFile`, `cannot read ${JSON.stringify(filePath)} (${reason})`);
+    }
+    if (password === '') return check.fail(`${path}.passwordFile`, `${JSON.stringify(filePath)} is empty`);
+  }
+  if (password !== undefined && Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_OCTETS) {
+    return check.fail(`${path}.password`, `must be at most ${MAX_PASSWORD_OCTETS} octets (TCP-MD5 key limit)`);
+  }
+  return password;
+}
+
+function validateFamilies(check: Checker, value: unknown, path: string): readonly AddressFamily[] | undefined {
+  if (value === undefined) return ALL_FAMILIES;
+  const list = check.list(value, path);
+  if (list === undefined) return undefined;
+  if (list.length === 0) return check.fail(path, 'must name at least one of ipv4, ipv6');
+  const families: AddressFamily[] = [];
+  list.forEach((item, index) => {
+    if (item !== 'ipv4' && item !== 'ipv6') check.fail(`${path}[${index}]`, `must be ipv4 or ipv6, got ${describe(item)}`);
+    else if (!families.includes(item)) families.push(item);
+  });
+  return families;
+}
+
+function validateAnnouncement(check: Checker, value: unknown, path: string): AnnouncementConfig | undefined {
+  const raw = check.object(value, path, ['prefix', 'nextHop', 'communities', 'largeCommunities', 'localPref', 'med']);
+  if (raw === undefined) return undefined;
+  const before = check.problems.length;
+
+  let prefix: string | undefined;
+  let family: AddressFamily | undefined;
+  const prefixText = raw['prefix'] === undefined ? check.fail(`${path}.prefix`, 'is required') : check.string(raw['prefix'], `${path}.prefix`);
+  if (prefixText !== undefined) {
+    try {
+      prefix = normalizePrefix(prefixText);
+      family = prefixFamily(prefix);
+    } catch (error) {
+      check.fail(`${path}.prefix`, (error as Error).message);
+    }
+  }
+
+  let nextHop: string | undefined = 'self';
+  if (raw['nextHop'] !== undefined && raw['nextHop'] !== 'self') {
+    nextHop = check.address(raw['nextHop'], `${path}.nextHop`);
+    if (nextHop !== undefined && family !== undefined && (isIP(nextHop) === 4) !== (family === 'ipv4')) {
+      check.fail(`${path}.nextHop`, `must be an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address for ${prefix}`);
+    }
+  }
+
+  const communities: number[] = [];
+  const communityList = raw['communities'] === undefined ? [] : (check.list(raw['communities'], `${path}.communities`) ?? []);
+  communityList.forEach((item, index) => {
+    try {
+      communities.push(parseCommunity(String(item)));
+    } catch (error) {
+      check.fail(`${path}.communities[${index}]`, (error as Error).message);
+    }
+  });
+
+  const largeCommunities: string[] = [];
+  const largeList = raw['largeCommunities'] === undefined ? [] : (check.list(raw['largeCommunities'], `${path}.largeCommunities`) ?? []);
+  largeList.forEach((item, index) => {
+    try {
+      parseLargeCommunity(String(item));
+      largeCommunities.push(String(item));
+    } catch (error) {
+      check.fail(`${path}.largeCommunities[${index}]`, (error as Error).message);
+    }
+  });
+
+  const localPref = raw['localPref'] === undefined ? undefined : check.integer(raw['localPref'], `${path}.localPref`, 0, 0xffffffff);
+  const med = raw['med'] === undefined ? undefined : check.integer(raw['med'], `${path}.med`, 0, 0xffffffff);
+
+  if (check.problems.length > before) return undefined;
+  return {
+    prefix: prefix as string,
+    family: family as AddressFamily,
+    nextHop: nextHop as string,
+    communities,
+    largeCommunities,
+    ...(localPref === undefined ? {} : { localPref }),
+    ...(med === undefined ? {} : { med }),
+  };
+}
+
+function join(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return JSON.stringify(value);
+  return `${typeof value} ${String(value)}`;
+}
