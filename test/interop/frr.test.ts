@@ -1,0 +1,5 @@
+/** Interop with the real frr from Debian's packages, in network namespaces. */
+import t from 'tap';
+import { interopSuite } from '../support/interop-suite.js';
+
+interopSuite(t, 'frr');

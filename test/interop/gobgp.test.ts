@@ -1,0 +1,5 @@
+/** Interop with the real gobgp from Debian's packages, in network namespaces. */
+import t from 'tap';
+import { interopSuite } from '../support/interop-suite.js';
+
+interopSuite(t, 'gobgp');
