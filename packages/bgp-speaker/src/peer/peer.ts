@@ -5,7 +5,7 @@
  * then End-of-RIB per family (RFC 4724 section 2). Received UPDATEs are applied to the Adj-RIB-In
  * with RFC 7606 treat-as-withdraw honoured.
  */
-import { BgpSession, endOfRib, endOfRibFamily, packAnnouncements, reconstructAsPath } from '@metallb-ts/bgp-core';
+import { BgpSession, endOfRib, endOfRibFamily, packAnnouncements, reconstructAsPath, routeAttributes } from '@metallb-ts/bgp-core';
 import type { AddressFamily, BgpListener, Negotiated, PathAttributes, UpdateMessage } from '@metallb-ts/bgp-core';
 import type { Logger } from 'pino';
 import type { AnnouncementConfig, PeerConfig } from '../config/schema.js';
@@ -181,13 +181,16 @@ export class Peer {
       if (attributes.mpReach !== undefined) for (const prefix of attributes.mpReach.nlri) this.ribIn.delete(prefix);
       return;
     }
+    // Store the shared attribute set, never `update.attributes` itself: for IPv6 that object holds
+    // MP_REACH_NLRI, i.e. every prefix of the message, which each route would then keep alive.
+    const shared = routeAttributes(attributes);
     if (update.nlri.length > 0) {
-      const route = this.ribIn.intern(attributes, attributes.nextHop);
+      const route = this.ribIn.intern(shared, attributes.nextHop);
       for (const prefix of update.nlri) this.ribIn.set(prefix, route);
     }
     const mpReach = attributes.mpReach;
     if (mpReach !== undefined && mpReach.nlri.length > 0) {
-      const route = this.ribIn.intern(attributes, mpReach.nextHops[0]);
+      const route = this.ribIn.intern(shared, mpReach.nextHops[0]);
       for (const prefix of mpReach.nlri) this.ribIn.set(prefix, route);
     }
     const eorFamily: AddressFamily | undefined = endOfRibFamily(update);
