@@ -15,6 +15,10 @@ import type { RouteView } from '../rib/route-view.js';
 import { attributeGroupKey, exportAttributes } from './export.js';
 import { resolveSelfNextHop } from './next-hop.js';
 
+/** Next hop self retries: quickly at first (an interface coming up), then every 30 s at most. */
+const NEXT_HOP_RETRY_FIRST_MS = 250;
+const NEXT_HOP_RETRY_MAX_MS = 30_000;
+
 export interface PeerOptions {
   readonly localAsn: number;
   readonly routerId: string;
@@ -44,6 +48,7 @@ export class Peer {
   private establishedAt: number | undefined;
   private lastError: string | undefined;
   private negotiated: Negotiated | undefined;
+  private nextHopRetry: NodeJS.Timeout | undefined;
 
   constructor(config: PeerConfig, options: PeerOptions) {
     this.config = config;
@@ -84,6 +89,7 @@ export class Peer {
   }
 
   stop(message: string): Promise<void> {
+    this.cancelNextHopRetry();
     return this.session.stop(message);
   }
 
@@ -124,6 +130,7 @@ export class Peer {
     this.lastError = reason;
     this.establishedAt = undefined;
     this.negotiated = undefined;
+    this.cancelNextHopRetry();
     // RFC 4271 section 8 (and no graceful restart yet): the peer's routes go with its session.
     this.ribIn.clear();
     this.advertised.clear();
@@ -132,19 +139,38 @@ export class Peer {
   /** Sends every announcement of the negotiated families, then End-of-RIB for each family. */
   private sendTable(why: string): void {
     const negotiated = this.negotiated;
+    if (negotiated === undefined) return;
+    this.cancelNextHopRetry();
+    const routes = this.announcements.filter((route) => negotiated.families.includes(route.family));
+    const { sent, updates, unresolved } = this.advertise(routes);
+    for (const family of negotiated.families) this.session.send(endOfRib(family));
+    this.log.info({ why, prefixes: sent, updates, waitingForNextHop: unresolved.length }, 'table sent');
+    if (unresolved.length > 0) {
+      this.log.warn(
+        { prefixes: unresolved.map((route) => route.prefix), sessionAddress: this.session.localAddress },
+        'no global address of the route\'s family on the interface of this session yet (next hop self); retrying',
+      );
+      this.scheduleNextHopRetry(unresolved, NEXT_HOP_RETRY_FIRST_MS);
+    }
+  }
+
+  /**
+   * Announces `routes`, grouped so routes with equal attributes share UPDATEs. Routes whose next
+   * hop `self` cannot be resolved yet are returned, not dropped: an interface that has just come
+   * up lists its IPv6 address only after the kernel marks it running (about a second later).
+   */
+  private advertise(routes: readonly AnnouncementConfig[]): { sent: number; updates: number; unresolved: AnnouncementConfig[] } {
+    const negotiated = this.negotiated;
     const localAddress = this.session.localAddress;
-    if (negotiated === undefined || localAddress === undefined) return;
+    if (negotiated === undefined || localAddress === undefined) return { sent: 0, updates: 0, unresolved: [] };
     const context = { localAsn: this.options.localAsn, peerAsn: this.config.asn };
 
+    const unresolved: AnnouncementConfig[] = [];
     const groups = new Map<string, { route: AnnouncementConfig; nextHop: string; prefixes: string[] }>();
-    for (const route of this.announcements) {
-      if (!negotiated.families.includes(route.family)) continue;
+    for (const route of routes) {
       const nextHop = route.nextHop === 'self' ? resolveSelfNextHop(route.family, localAddress) : route.nextHop;
       if (nextHop === undefined) {
-        this.log.error(
-          { prefix: route.prefix, sessionAddress: localAddress },
-          `not announced: no global ${route.family} address on the interface that holds ${localAddress} to use as next hop; set nextHop`,
-        );
+        unresolved.push(route);
         continue;
       }
       const key = attributeGroupKey(route, nextHop);
@@ -153,18 +179,43 @@ export class Peer {
       else group.prefixes.push(route.prefix);
     }
 
-    let messages = 0;
+    let sent = 0;
+    let updates = 0;
     for (const { route, nextHop, prefixes } of groups.values()) {
       const attributes = exportAttributes(route, context, route.family === 'ipv4' ? nextHop : undefined);
       const nextHopsV6 = route.family === 'ipv6' ? [nextHop] : undefined;
       for (const message of packAnnouncements(attributes, prefixes, route.family, nextHopsV6, negotiated.codecOptions)) {
         this.session.sendBytes(message);
-        messages++;
+        updates++;
       }
       for (const prefix of prefixes) this.advertised.set(prefix, nextHop);
+      sent += prefixes.length;
     }
-    for (const family of negotiated.families) this.session.send(endOfRib(family));
-    this.log.info({ why, prefixes: this.advertised.size, updates: messages }, 'table sent');
+    return { sent, updates, unresolved };
+  }
+
+  private scheduleNextHopRetry(routes: readonly AnnouncementConfig[], delayMs: number): void {
+    this.nextHopRetry = setTimeout(() => {
+      this.nextHopRetry = undefined;
+      const { sent, unresolved } = this.advertise(routes);
+      if (sent > 0) this.log.info({ prefixes: sent }, 'next hop resolved; announced');
+      if (unresolved.length === 0) return;
+      const nextDelayMs = Math.min(delayMs * 2, NEXT_HOP_RETRY_MAX_MS);
+      // Once, when quick retries give way to slow ones (about 16 s in): this is not a passing state.
+      if (nextDelayMs === NEXT_HOP_RETRY_MAX_MS && delayMs !== NEXT_HOP_RETRY_MAX_MS) {
+        this.log.error(
+          { prefixes: unresolved.map((route) => route.prefix) },
+          'still no address to use as next hop self for these routes; set nextHop explicitly or add an address of that family to the interface',
+        );
+      }
+      this.scheduleNextHopRetry(unresolved, nextDelayMs);
+    }, delayMs);
+    this.nextHopRetry.unref();
+  }
+
+  private cancelNextHopRetry(): void {
+    if (this.nextHopRetry !== undefined) clearTimeout(this.nextHopRetry);
+    this.nextHopRetry = undefined;
   }
 
   private onUpdate(update: UpdateMessage): void {
