@@ -5,7 +5,7 @@ import { ManualClock } from './clock.js';
 import type { FsmConfig } from './config.js';
 import type { RandomSource } from './fsm.js';
 import { SessionFsm } from './session-fsm.js';
-import { config, peerOpen } from './test-helpers/fixtures.js';
+import { config, half, peerOpen } from './test-helpers/fixtures.js';
 
 interface Harness {
   readonly fsm: SessionFsm;
@@ -273,4 +273,23 @@ t.test('a bad config is refused up front', (t) => {
   }
   t.doesNotThrow(() => new SessionFsm({ config: { ...config, peerAsn: 'external', holdTimeSeconds: 0 }, onAction: () => {} }));
   t.end();
+});
+
+t.test('noteMessageReceivedWhileEstablished restarts the hold timer like an UpdateMsg, and only in Established', async (t) => {
+  const clock = new ManualClock();
+  const fsm = new SessionFsm({ config, clock, random: half, onAction: () => {} });
+  t.equal(fsm.noteMessageReceivedWhileEstablished(), false, 'Idle: the caller must feed the event');
+  fsm.handle({ type: 'ManualStart' });
+  fsm.handle({ type: 'Tcp_CR_Acked' });
+  fsm.handle({ type: 'BGPOpen', open: peerOpen() });
+  fsm.handle({ type: 'KeepAliveMsg' });
+  t.equal(fsm.stateName, 'Established');
+  const holdMs = fsm.state.timers.HoldTimer;
+  t.ok(holdMs !== undefined && holdMs > 0, 'a hold timer runs');
+  clock.advance((holdMs ?? 0) - 1);
+  t.equal(fsm.noteMessageReceivedWhileEstablished(), true);
+  clock.advance((holdMs ?? 0) - 1);
+  t.equal(fsm.stateName, 'Established', 'the hold timer was restarted, not left to expire');
+  clock.advance(2);
+  t.equal(fsm.stateName, 'Idle', 'and expires a hold time after the last message');
 });

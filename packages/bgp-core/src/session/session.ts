@@ -343,8 +343,11 @@ export class BgpSession extends EventEmitter<SessionEvents> implements AcceptTar
         link.fsm.handle({ type: 'KeepAliveMsg' });
         return;
       case 'update':
-        link.fsm.handle({ type: 'UpdateMsg' });
-        if (link === this.main && link.fsm.stateName === 'Established') this.emit('update', message);
+        if (!link.fsm.noteMessageReceivedWhileEstablished()) {
+          link.fsm.handle({ type: 'UpdateMsg' });
+          return;
+        }
+        if (link === this.main) this.emit('update', message);
         return;
       case 'notification':
         this.emit('problem', `received NOTIFICATION ${formatNotification(message)}`);

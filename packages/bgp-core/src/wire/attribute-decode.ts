@@ -347,8 +347,9 @@ export function decodeAsPathValue(buf: Uint8Array, start: number, length: number
     if (count === 0) return 'a segment of length zero';
     const segmentEnd = p + 2 + count * asnSize;
     if (segmentEnd > end) return `a segment of ${count} ASNs runs past the end of the attribute`;
-    const asns: number[] = [];
-    for (let q = p + 2; q < segmentEnd; q += asnSize) asns.push(asnSize === 4 ? readUint32(buf, q) : readUint16(buf, q));
+    // Sized up front: a pushed-to [] keeps room for 17 entries, and a full table holds 250,000 paths.
+    const asns = new Array<number>(count);
+    for (let i = 0, q = p + 2; i < count; i++, q += asnSize) asns[i] = asnSize === 4 ? readUint32(buf, q) : readUint16(buf, q);
     segments.push({ type: type as AsPathSegmentTypeCode, asns });
     p = segmentEnd;
   }

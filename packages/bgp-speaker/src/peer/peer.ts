@@ -9,7 +9,7 @@ import { BgpSession, endOfRib, endOfRibFamily, packAnnouncements, reconstructAsP
 import type { AddressFamily, BgpListener, Negotiated, PathAttributes, UpdateMessage } from '@metallb-ts/bgp-core';
 import type { Logger } from 'pino';
 import type { AnnouncementConfig, PeerConfig } from '../config/schema.js';
-import { AdjRibIn } from '../rib/adj-rib-in.js';
+import { AdjRibIn, routeParts } from '../rib/adj-rib-in.js';
 import { routeView } from '../rib/route-view.js';
 import type { RouteView } from '../rib/route-view.js';
 import { attributeGroupKey, exportAttributes } from './export.js';
@@ -109,7 +109,8 @@ export class Peer {
     const needsAs4Merge = this.negotiated !== undefined && !this.negotiated.fourOctetAs;
     const views: RouteView[] = [];
     for (const [prefix, route] of this.ribIn.entries()) {
-      views.push(routeView(prefix, needsAs4Merge ? mergeAs4Path(route.attributes) : route.attributes, route.nextHop));
+      const { attributes, nextHop } = routeParts(route);
+      views.push(routeView(prefix, needsAs4Merge ? mergeAs4Path(attributes) : attributes, nextHop));
     }
     return views;
   }
@@ -235,13 +236,10 @@ export class Peer {
     // Store the shared attribute set, never `update.attributes` itself: for IPv6 that object holds
     // MP_REACH_NLRI, i.e. every prefix of the message, which each route would then keep alive.
     const shared = routeAttributes(attributes);
-    if (update.nlri.length > 0) {
-      const route = this.ribIn.intern(shared, attributes.nextHop);
-      for (const prefix of update.nlri) this.ribIn.set(prefix, route);
-    }
+    for (const prefix of update.nlri) this.ribIn.set(prefix, shared);
     const mpReach = attributes.mpReach;
     if (mpReach !== undefined && mpReach.nlri.length > 0) {
-      const route = this.ribIn.intern(shared, mpReach.nextHops[0]);
+      const route = this.ribIn.internMp(shared, mpReach.nextHops[0]);
       for (const prefix of mpReach.nlri) this.ribIn.set(prefix, route);
     }
     const eorFamily: AddressFamily | undefined = endOfRibFamily(update);

@@ -1,36 +1,46 @@
 /**
  * Adj-RIB-In (RFC 4271 section 3.2): the routes one peer sent us, unprocessed by policy.
  *
- * Built for full tables: one Map entry per prefix whose value is a shared, interned route (the same
- * object for every prefix that arrived with the same attributes and next hop), so a million routes
- * cost a Map entry and a key string each, not an object each.
+ * Built for full tables: one Map entry per prefix whose value is shared. An IPv4 route stores the
+ * codec's interned attribute set itself (its NEXT_HOP is the route's next hop); a route from
+ * MP_REACH_NLRI stores an interned (attribute set, next hop) pair. A million routes cost a Map
+ * entry and a key string each, never an object each.
  */
 import type { PathAttributes } from '@metallb-ts/bgp-core';
 
-export interface StoredRoute {
-  readonly attributes: PathAttributes;
-  readonly nextHop: string | undefined;
+/** A route learned through MP_REACH_NLRI, whose next hop is not part of the attribute set. */
+export class MpRoute {
+  constructor(
+    readonly attributes: PathAttributes,
+    readonly nextHop: string | undefined,
+  ) {}
+}
+
+export type StoredRoute = PathAttributes | MpRoute;
+
+/** The attributes and next hop of a stored route, whichever way it is stored. */
+export function routeParts(route: StoredRoute): { attributes: PathAttributes; nextHop: string | undefined } {
+  return route instanceof MpRoute ? route : { attributes: route, nextHop: route.nextHop };
 }
 
 export class AdjRibIn {
   private readonly routes = new Map<string, StoredRoute>();
-  /** Interning of (attributes, next hop) pairs; attributes are already interned by the codec's AttributeCache. */
-  private readonly interned = new WeakMap<PathAttributes, Map<string | undefined, StoredRoute>>();
+  private readonly mpRoutes = new WeakMap<PathAttributes, Map<string | undefined, MpRoute>>();
 
   get size(): number {
     return this.routes.size;
   }
 
-  /** The shared route object for these attributes and next hop; call once per UPDATE, not per prefix. */
-  intern(attributes: PathAttributes, nextHop: string | undefined): StoredRoute {
-    let byNextHop = this.interned.get(attributes);
+  /** The shared MpRoute for these attributes and next hop; call once per UPDATE, not per prefix. */
+  internMp(attributes: PathAttributes, nextHop: string | undefined): MpRoute {
+    let byNextHop = this.mpRoutes.get(attributes);
     if (byNextHop === undefined) {
       byNextHop = new Map();
-      this.interned.set(attributes, byNextHop);
+      this.mpRoutes.set(attributes, byNextHop);
     }
     let route = byNextHop.get(nextHop);
     if (route === undefined) {
-      route = { attributes, nextHop };
+      route = new MpRoute(attributes, nextHop);
       byNextHop.set(nextHop, route);
     }
     return route;

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Compiles the benchmark scripts into bench/.build and runs one of them with node.
+#
+#   bench/run.sh full-table [--routes N] [--receivers ours,bird,frr,gobgp] [--runs N]
+#
+# Needs the packages built first (npx pnpm@12.4.2 -r run build) and, for full-table, root
+# (the routing daemons) and the Debian packages bird2, frr, gobgpd. See bench/README.md.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+
+bench="${1:-}"
+case "$bench" in
+  full-table) entry="full-table.bench.js" ;;
+  *) echo "usage: bench/run.sh full-table [options]   (see bench/README.md)" >&2; exit 2 ;;
+esac
+shift
+
+if [ ! -f "$root/packages/bgp-core/dist/index.js" ] || [ ! -f "$root/packages/bgp-speaker/dist/cli/main.js" ]; then
+  echo "bench: build the packages first: cd $root && npx pnpm@12.4.2 -r run build" >&2
+  exit 1
+fi
+
+# The benchmark imports @metallb-ts/bgp-core like the speaker does; bench/ is not a workspace
+# package, so it gets a link of its own (git ignores bench/node_modules).
+mkdir -p "$here/node_modules/@metallb-ts"
+ln -sfn ../../../packages/bgp-core "$here/node_modules/@metallb-ts/bgp-core"
+
+"$root/node_modules/.bin/tsc" -p "$here/tsconfig.json"
+exec node "$here/.build/$entry" "$@"
