@@ -6,13 +6,8 @@
  *   worst:  the same, but every UPDATE has its own attribute set (the cache never hits).
  *   bulk:   1,000,000 prefixes with one attribute set (the speaker announcing many service IPs).
  *
- * Node 20 cannot run TypeScript directly and tsx is not a dependency, so compile it first (from
- * the repository root; the package.json makes Node load the output as ES modules):
- *   npx tsc --outDir /tmp/bench --module nodenext --moduleResolution nodenext --target es2022 \
- *     --strict --skipLibCheck --types node bench/codec.bench.ts
- *   echo '{"type":"module"}' > /tmp/bench/package.json
- *   node /tmp/bench/bench/codec.bench.js
- * Run it on a quiet machine: the figures move a lot with load.
+ * Run it with `bench/run.sh codec` (after the packages are built). Run it on a quiet machine:
+ * the figures move a lot with load.
  */
 import {
   AttributeCache,
@@ -21,8 +16,8 @@ import {
   Origin,
   decodeUpdateBody,
   packAnnouncements,
-} from '../packages/bgp-core/src/wire/index.js';
-import type { CodecOptions, PathAttributes } from '../packages/bgp-core/src/wire/index.js';
+} from '@metallb-ts/bgp-core';
+import type { CodecOptions, PathAttributes } from '@metallb-ts/bgp-core';
 
 const OPTIONS: CodecOptions = { fourOctetAs: true, extendedMessage: false };
 const PREFIXES = 1_000_000;

@@ -2,6 +2,7 @@
 # Compiles the benchmark scripts into bench/.build and runs one of them with node.
 #
 #   bench/run.sh full-table [--routes N] [--receivers ours,bird,frr,gobgp] [--runs N]
+#   bench/run.sh codec
 #
 # Needs the packages built first (npx pnpm@12.4.2 -r run build) and, for full-table, root
 # (the routing daemons) and the Debian packages bird2, frr, gobgpd. See bench/README.md.
@@ -12,7 +13,8 @@ root="$(cd "$here/.." && pwd)"
 bench="${1:-}"
 case "$bench" in
   full-table) entry="full-table.bench.js" ;;
-  *) echo "usage: bench/run.sh full-table [options]   (see bench/README.md)" >&2; exit 2 ;;
+  codec) entry="codec.bench.js" ;;
+  *) echo "usage: bench/run.sh full-table|codec [options]   (see bench/README.md)" >&2; exit 2 ;;
 esac
 shift
 
