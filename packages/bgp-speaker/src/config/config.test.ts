@@ -160,3 +160,64 @@ t.test('a missing file is a ConfigError naming the file', async (t) => {
     message: /\/nonexistent\/speaker\.yaml/,
   });
 });
+
+t.test('issue 3 keys: maxPrefixes, gracefulRestart, export, metrics', async (t) => {
+  const config = parseConfig(
+    `
+asn: 4200000000
+routerId: 192.0.2.100
+metrics: { address: 127.0.0.1, port: 7472 }
+peers:
+  - address: 192.0.2.1
+    asn: 64512
+    maxPrefixes: 1000
+    gracefulRestart: { enabled: true, restartTime: 90 }
+    export:
+      communities: ["64512:300"]
+      largeCommunities: ["4200000000:9:9"]
+      med: 7
+      localPref: 200
+      nextHopIpv6: 2001:db8::100
+      asPathPrepend: 2
+  - address: 192.0.2.2
+    asn: 64513
+    maxPrefixes: { limit: 10, restartTime: 5 }
+`,
+    'test.yaml',
+    noFiles,
+  );
+  t.same(config.metrics, { address: '127.0.0.1', port: 7472 });
+  const [first, second] = config.peers;
+  t.same(first?.maxPrefixes, { limit: 1000, restartTime: 60 }, 'a bare number is the limit, with the default restart time');
+  t.same(first?.gracefulRestart, { enabled: true, restartTime: 90 });
+  t.same(first?.export, {
+    communities: [64512 * 65536 + 300],
+    largeCommunities: ['4200000000:9:9'],
+    med: 7,
+    localPref: 200,
+    nextHopIpv6: '2001:db8::100',
+    asPathPrepend: 2,
+  });
+  t.same(second?.maxPrefixes, { limit: 10, restartTime: 5 });
+  t.same(second?.export, { communities: [], largeCommunities: [], asPathPrepend: 0 }, 'no export section: nothing added');
+  t.equal(second?.gracefulRestart, undefined);
+});
+
+t.test('issue 3 keys: errors name the key', async (t) => {
+  const problems = problemsOf(`
+asn: 65000
+routerId: 10.0.0.1
+peers:
+  - address: 192.0.2.1
+    asn: 64512
+    maxPrefixes: { restartTime: 5 }
+    gracefulRestart: { restartTime: 5000 }
+    export: { nextHopIpv6: "fe80::1", asPathPrepend: 40, communities: ["x"] }
+`);
+  const paths = problems.map((p) => p.path);
+  t.ok(paths.includes('peers[0].maxPrefixes.limit'), 'the limit is required');
+  t.ok(paths.includes('peers[0].gracefulRestart.restartTime'), 'the restart time is 12 bits');
+  t.ok(paths.includes('peers[0].export.nextHopIpv6'), 'a link-local next hop is refused');
+  t.ok(paths.includes('peers[0].export.asPathPrepend'));
+  t.ok(paths.includes('peers[0].export.communities[0]'));
+});

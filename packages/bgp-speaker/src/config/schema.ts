@@ -9,6 +9,37 @@ export interface ListenConfig {
   readonly port: number;
 }
 
+/** RFC 4486: over `limit` received prefixes, Cease/Maximum Number of Prefixes Reached. */
+export interface MaxPrefixesConfig {
+  readonly limit: number;
+  /** Seconds the peer stays down after that before we try again. */
+  readonly restartTime: number;
+}
+
+/** RFC 4724 graceful restart, both roles. */
+export interface GracefulRestartPeerConfig {
+  readonly enabled: boolean;
+  /** Seconds the peer may keep our routes while we restart (the Restart Time we advertise). */
+  readonly restartTime: number;
+}
+
+/**
+ * What this peer gets on top of each route's own attributes: communities are added, the others
+ * apply where the route does not set its own. LOCAL_PREF goes to iBGP peers only.
+ */
+export interface ExportConfig {
+  readonly communities: readonly number[];
+  readonly largeCommunities: readonly string[];
+  readonly localPref?: number;
+  readonly med?: number;
+  /** Next hop for IPv4 routes whose own next hop is `self`. */
+  readonly nextHopIpv4?: string;
+  /** Next hop for IPv6 routes whose own next hop is `self`; a global address (RFC 2545). */
+  readonly nextHopIpv6?: string;
+  /** How many extra times our AS is prepended (eBGP). */
+  readonly asPathPrepend: number;
+}
+
 export interface PeerConfig {
   readonly address: string;
   readonly asn: number;
@@ -31,6 +62,9 @@ export interface PeerConfig {
    * travels in AS4_PATH.
    */
   readonly fourOctetAs: boolean;
+  readonly maxPrefixes?: MaxPrefixesConfig;
+  readonly gracefulRestart?: GracefulRestartPeerConfig;
+  readonly export: ExportConfig;
 }
 
 export interface AnnouncementConfig {
@@ -48,10 +82,17 @@ export interface AnnouncementConfig {
   readonly med?: number;
 }
 
+export interface MetricsConfig {
+  readonly address: string;
+  readonly port: number;
+}
+
 export interface SpeakerConfig {
   readonly asn: number;
   readonly routerId: string;
   readonly listen?: ListenConfig;
+  /** Prometheus metrics over HTTP, when present. */
+  readonly metrics?: MetricsConfig;
   readonly peers: readonly PeerConfig[];
   readonly announce: readonly AnnouncementConfig[];
 }

@@ -7,13 +7,16 @@ import { isIP, isIPv4 } from 'node:net';
 import { normalizePrefix, parseCommunity, parseLargeCommunity, prefixFamily } from '@metallb-ts/bgp-core';
 import type { AddressFamily } from '@metallb-ts/bgp-core';
 import type { ConfigProblem } from './errors.js';
-import type { AnnouncementConfig, ListenConfig, PeerConfig, SpeakerConfig } from './schema.js';
+import type { AnnouncementConfig, ExportConfig, GracefulRestartPeerConfig, ListenConfig, MaxPrefixesConfig, MetricsConfig, PeerConfig, SpeakerConfig } from './schema.js';
 
 /** RFC 2385 keys are limited by Linux's TCP_MD5SIG_MAXKEYLEN. */
 const MAX_PASSWORD_OCTETS = 80;
 const DEFAULT_HOLD_TIME = 90;
 const DEFAULT_CONNECT_RETRY_TIME = 5;
 const ALL_FAMILIES: readonly AddressFamily[] = ['ipv4', 'ipv6'];
+const DEFAULT_MAX_PREFIXES_RESTART_TIME = 60;
+const DEFAULT_GRACEFUL_RESTART_TIME = 120;
+const NO_EXPORT: ExportConfig = { communities: [], largeCommunities: [], asPathPrepend: 0 };
 
 type Dict = Record<string, unknown>;
 
@@ -71,12 +74,13 @@ class Checker {
 
 export function validateConfig(document: unknown, readFile: ReadFile): SpeakerConfig | readonly ConfigProblem[] {
   const check = new Checker();
-  const root = check.object(document, '', ['asn', 'routerId', 'listen', 'peers', 'announce']);
+  const root = check.object(document, '', ['asn', 'routerId', 'listen', 'metrics', 'peers', 'announce']);
   if (root === undefined) return check.problems;
 
   const asn = root['asn'] === undefined ? check.fail('asn', 'is required') : check.integer(root['asn'], 'asn', 1, 0xffffffff);
   const routerId = validateRouterId(check, root['routerId']);
   const listen = root['listen'] === undefined ? undefined : validateListen(check, root['listen']);
+  const metrics = root['metrics'] === undefined ? undefined : validateMetrics(check, root['metrics']);
 
   const peers: PeerConfig[] = [];
   const peerList = root['peers'] === undefined ? [] : (check.list(root['peers'], 'peers') ?? []);
@@ -106,7 +110,7 @@ export function validateConfig(document: unknown, readFile: ReadFile): SpeakerCo
   });
 
   if (check.problems.length > 0 || asn === undefined || routerId === undefined) return check.problems;
-  return { asn, routerId, ...(listen === undefined ? {} : { listen }), peers, announce };
+  return { asn, routerId, ...(listen === undefined ? {} : { listen }), ...(metrics === undefined ? {} : { metrics }), peers, announce };
 }
 
 function validateRouterId(check: Checker, value: unknown): string | undefined {
@@ -126,8 +130,102 @@ function validateListen(check: Checker, value: unknown): ListenConfig | undefine
   return address === undefined || port === undefined ? undefined : { address, port };
 }
 
+function validateMetrics(check: Checker, value: unknown): MetricsConfig | undefined {
+  const metrics = check.object(value, 'metrics', ['address', 'port']);
+  if (metrics === undefined) return undefined;
+  const address = check.address(metrics['address'], 'metrics.address');
+  const port = metrics['port'] === undefined ? 7472 : check.integer(metrics['port'], 'metrics.port', 1, 65535);
+  return address === undefined || port === undefined ? undefined : { address, port };
+}
+
+function validateMaxPrefixes(check: Checker, value: unknown, path: string): MaxPrefixesConfig | undefined {
+  // A bare number is the limit; the mapping form also sets the restart time.
+  if (typeof value === 'number') {
+    const limit = check.integer(value, path, 1, 0xffffffff);
+    return limit === undefined ? undefined : { limit, restartTime: DEFAULT_MAX_PREFIXES_RESTART_TIME };
+  }
+  const raw = check.object(value, path, ['limit', 'restartTime']);
+  if (raw === undefined) return undefined;
+  const limit = raw['limit'] === undefined ? check.fail(`${path}.limit`, 'is required') : check.integer(raw['limit'], `${path}.limit`, 1, 0xffffffff);
+  const restartTime =
+    raw['restartTime'] === undefined ? DEFAULT_MAX_PREFIXES_RESTART_TIME : check.integer(raw['restartTime'], `${path}.restartTime`, 1, 86400);
+  return limit === undefined || restartTime === undefined ? undefined : { limit, restartTime };
+}
+
+function validateGracefulRestart(check: Checker, value: unknown, path: string): GracefulRestartPeerConfig | undefined {
+  const raw = check.object(value, path, ['enabled', 'restartTime']);
+  if (raw === undefined) return undefined;
+  const enabled = raw['enabled'] === undefined ? true : check.boolean(raw['enabled'], `${path}.enabled`);
+  // RFC 4724 section 3: the Restart Time is 12 bits.
+  const restartTime =
+    raw['restartTime'] === undefined ? DEFAULT_GRACEFUL_RESTART_TIME : check.integer(raw['restartTime'], `${path}.restartTime`, 1, 4095);
+  return enabled === undefined || restartTime === undefined ? undefined : { enabled, restartTime };
+}
+
+function validateExport(check: Checker, value: unknown, path: string, peerAddress: string | undefined): ExportConfig | undefined {
+  const raw = check.object(value, path, ['communities', 'largeCommunities', 'localPref', 'med', 'nextHopIpv4', 'nextHopIpv6', 'asPathPrepend']);
+  if (raw === undefined) return undefined;
+  const before = check.problems.length;
+  const communities = validateCommunities(check, raw['communities'], `${path}.communities`);
+  const largeCommunities = validateLargeCommunities(check, raw['largeCommunities'], `${path}.largeCommunities`);
+  const localPref = raw['localPref'] === undefined ? undefined : check.integer(raw['localPref'], `${path}.localPref`, 0, 0xffffffff);
+  const med = raw['med'] === undefined ? undefined : check.integer(raw['med'], `${path}.med`, 0, 0xffffffff);
+  const asPathPrepend = raw['asPathPrepend'] === undefined ? 0 : check.integer(raw['asPathPrepend'], `${path}.asPathPrepend`, 0, 32);
+  let nextHopIpv4: string | undefined;
+  let nextHopIpv6: string | undefined;
+  if (raw['nextHopIpv4'] !== undefined) {
+    nextHopIpv4 = check.address(raw['nextHopIpv4'], `${path}.nextHopIpv4`);
+    if (nextHopIpv4 !== undefined && !isIPv4(nextHopIpv4)) check.fail(`${path}.nextHopIpv4`, 'must be an IPv4 address');
+  }
+  if (raw['nextHopIpv6'] !== undefined) {
+    nextHopIpv6 = check.address(raw['nextHopIpv6'], `${path}.nextHopIpv6`);
+    if (nextHopIpv6 !== undefined && isIP(nextHopIpv6) !== 6) check.fail(`${path}.nextHopIpv6`, 'must be an IPv6 address');
+    else if (nextHopIpv6 !== undefined && nextHopIpv6.toLowerCase().startsWith('fe80:')) {
+      check.fail(`${path}.nextHopIpv6`, 'must be a global address, not link-local (RFC 2545 section 3)');
+    }
+  }
+  void peerAddress;
+  if (check.problems.length > before) return undefined;
+  return {
+    communities,
+    largeCommunities,
+    asPathPrepend: asPathPrepend as number,
+    ...(localPref === undefined ? {} : { localPref }),
+    ...(med === undefined ? {} : { med }),
+    ...(nextHopIpv4 === undefined ? {} : { nextHopIpv4 }),
+    ...(nextHopIpv6 === undefined ? {} : { nextHopIpv6 }),
+  };
+}
+
+function validateCommunities(check: Checker, value: unknown, path: string): number[] {
+  const communities: number[] = [];
+  const list = value === undefined ? [] : (check.list(value, path) ?? []);
+  list.forEach((item, index) => {
+    try {
+      communities.push(parseCommunity(String(item)));
+    } catch (error) {
+      check.fail(`${path}[${index}]`, (error as Error).message);
+    }
+  });
+  return communities;
+}
+
+function validateLargeCommunities(check: Checker, value: unknown, path: string): string[] {
+  const communities: string[] = [];
+  const list = value === undefined ? [] : (check.list(value, path) ?? []);
+  list.forEach((item, index) => {
+    try {
+      parseLargeCommunity(String(item));
+      communities.push(String(item));
+    } catch (error) {
+      check.fail(`${path}[${index}]`, (error as Error).message);
+    }
+  });
+  return communities;
+}
+
 function validatePeer(check: Checker, value: unknown, path: string, readFile: ReadFile): PeerConfig | undefined {
-  const keys = ['address', 'asn', 'port', 'password', 'passwordFile', 'holdTime', 'keepaliveTime', 'connectRetryTime', 'passive', 'sourceAddress', 'families', 'fourOctetAs'];
+  const keys = ['address', 'asn', 'port', 'password', 'passwordFile', 'holdTime', 'keepaliveTime', 'connectRetryTime', 'passive', 'sourceAddress', 'families', 'fourOctetAs', 'maxPrefixes', 'gracefulRestart', 'export'];
   const raw = check.object(value, path, keys);
   if (raw === undefined) return undefined;
   const before = check.problems.length;
@@ -143,6 +241,10 @@ function validatePeer(check: Checker, value: unknown, path: string, readFile: Re
   const password = validatePassword(check, raw, path, readFile);
   const families = validateFamilies(check, raw['families'], `${path}.families`);
   const fourOctetAs = raw['fourOctetAs'] === undefined ? true : check.boolean(raw['fourOctetAs'], `${path}.fourOctetAs`);
+  const maxPrefixes = raw['maxPrefixes'] === undefined ? undefined : validateMaxPrefixes(check, raw['maxPrefixes'], `${path}.maxPrefixes`);
+  const gracefulRestart =
+    raw['gracefulRestart'] === undefined ? undefined : validateGracefulRestart(check, raw['gracefulRestart'], `${path}.gracefulRestart`);
+  const exportConfig = raw['export'] === undefined ? NO_EXPORT : validateExport(check, raw['export'], `${path}.export`, address);
 
   let sourceAddress: string | undefined;
   if (raw['sourceAddress'] !== undefined) {
@@ -163,6 +265,9 @@ function validatePeer(check: Checker, value: unknown, path: string, readFile: Re
     passive: passive as boolean,
     families: families as readonly AddressFamily[],
     fourOctetAs: fourOctetAs as boolean,
+    export: exportConfig as ExportConfig,
+    ...(maxPrefixes === undefined ? {} : { maxPrefixes }),
+    ...(gracefulRestart === undefined ? {} : { gracefulRestart }),
     ...(password === undefined ? {} : { password }),
     ...(sourceAddress === undefined ? {} : { sourceAddress }),
   };
@@ -254,26 +359,8 @@ function validateAnnouncement(check: Checker, value: unknown, path: string): Ann
     }
   }
 
-  const communities: number[] = [];
-  const communityList = raw['communities'] === undefined ? [] : (check.list(raw['communities'], `${path}.communities`) ?? []);
-  communityList.forEach((item, index) => {
-    try {
-      communities.push(parseCommunity(String(item)));
-    } catch (error) {
-      check.fail(`${path}.communities[${index}]`, (error as Error).message);
-    }
-  });
-
-  const largeCommunities: string[] = [];
-  const largeList = raw['largeCommunities'] === undefined ? [] : (check.list(raw['largeCommunities'], `${path}.largeCommunities`) ?? []);
-  largeList.forEach((item, index) => {
-    try {
-      parseLargeCommunity(String(item));
-      largeCommunities.push(String(item));
-    } catch (error) {
-      check.fail(`${path}.largeCommunities[${index}]`, (error as Error).message);
-    }
-  });
+  const communities = validateCommunities(check, raw['communities'], `${path}.communities`);
+  const largeCommunities = validateLargeCommunities(check, raw['largeCommunities'], `${path}.largeCommunities`);
 
   const localPref = raw['localPref'] === undefined ? undefined : check.integer(raw['localPref'], `${path}.localPref`, 0, 0xffffffff);
   const med = raw['med'] === undefined ? undefined : check.integer(raw['med'], `${path}.med`, 0, 0xffffffff);
