@@ -40,7 +40,7 @@ interface ArmedTimer {
 
 export class SessionFsm {
   private current: FsmState;
-  private readonly config: FsmConfig;
+  private config: FsmConfig;
   private readonly clock: Clock;
   private readonly random: RandomSource;
   private readonly onAction: (action: OwnerAction, fsm: SessionFsm) => void;
@@ -89,6 +89,15 @@ export class SessionFsm {
     if (this.disposed || this.current.name !== 'Established') return;
     const delayMs = this.current.timers.KeepaliveTimer;
     if (delayMs !== undefined) this.apply({ type: 'start-timer', timer: 'KeepaliveTimer', delayMs });
+  }
+
+  /**
+   * Replaces the configuration for what comes next (the next OPEN we build, the next timers);
+   * the running session is not touched. Checked like the constructor's.
+   */
+  reconfigure(config: FsmConfig): void {
+    checkFsmConfig(config);
+    this.config = config;
   }
 
   /**

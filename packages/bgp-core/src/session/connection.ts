@@ -15,6 +15,8 @@ import { BgpWireError } from '../wire/errors.js';
 import { MAX_EXTENDED_MESSAGE_LENGTH, MAX_MESSAGE_LENGTH } from '../wire/constants.js';
 import { DEFAULT_CODEC_OPTIONS } from '../wire/types.js';
 import type { BgpMessage, CodecOptions } from '../wire/types.js';
+import { countEncodedMessages, countFramedMessage, emptyMessageCounts } from './message-counts.js';
+import type { MessageCounts } from './message-counts.js';
 
 export type ConnectionDirection = 'outgoing' | 'incoming';
 
@@ -43,8 +45,9 @@ export class BgpConnection {
   private readonly attributeCache = new AttributeCache();
   private codecOptions: CodecOptions = DEFAULT_CODEC_OPTIONS;
   private closedReason: string | undefined;
-  messagesReceived = 0;
-  messagesSent = 0;
+  /** Messages written to and framed from this connection, by type; the session sums them per peer. */
+  readonly sent: MessageCounts = emptyMessageCounts();
+  readonly received: MessageCounts = emptyMessageCounts();
 
   constructor(socket: Socket, direction: ConnectionDirection, handlers: ConnectionHandlers) {
     this.socket = socket;
@@ -89,7 +92,7 @@ export class BgpConnection {
   /** Writes an already-encoded message (the UPDATE packer builds whole messages). */
   sendBytes(bytes: Uint8Array): boolean {
     if (this.closedReason !== undefined || this.socket.destroyed) return false;
-    this.messagesSent++;
+    countEncodedMessages(this.sent, bytes);
     return this.socket.write(bytes);
   }
 
@@ -113,7 +116,8 @@ export class BgpConnection {
     try {
       this.framer.push(chunk);
       for (let frame = this.framer.next(); frame !== undefined; frame = this.framer.next()) {
-        this.messagesReceived++;
+        // Counted once framed, before decoding: a malformed message was still received.
+        countFramedMessage(this.received, frame);
         this.handlers.message(this, decodeMessage(frame, this.codecOptions, this.attributeCache));
         if (this.closedReason !== undefined) return;
       }

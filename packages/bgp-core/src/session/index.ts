@@ -6,3 +6,4 @@ export type { AcceptTarget, ListenerEvents } from './listener.js';
 export { BgpSession } from './session.js';
 export type { SessionConfig, SessionDependencies, SessionEvents, StateChange } from './session.js';
 export { md5FailureCounters } from './md5-diagnostics.js';
+export type { MessageCounts } from './message-counts.js';

@@ -27,6 +27,8 @@ import { BgpConnection } from './connection.js';
 import type { ConnectionHandlers } from './connection.js';
 import type { AcceptTarget, BgpListener } from './listener.js';
 import { md5FailureCounters } from './md5-diagnostics.js';
+import { addMessageCounts, emptyMessageCounts } from './message-counts.js';
+import type { MessageCounts } from './message-counts.js';
 
 export interface SessionConfig {
   readonly localAsn: number;
@@ -45,6 +47,8 @@ export interface SessionConfig {
   readonly families: readonly AddressFamily[];
   /** Send the 4-octet AS capability (default true); see OpenConfig.advertiseFourOctetAs. */
   readonly fourOctetAs?: boolean;
+  /** RFC 4724: advertise graceful restart with this Restart Time (seconds). */
+  readonly gracefulRestart?: { readonly restartTime: number };
 }
 
 export interface SessionDependencies {
@@ -63,8 +67,12 @@ export interface StateChange {
 export interface SessionEvents {
   stateChange: (change: StateChange) => void;
   established: (negotiated: Negotiated) => void;
-  /** The Established session ended; `reason` is readable and names any NOTIFICATION. */
-  down: (reason: string) => void;
+  /**
+   * The Established session ended; `reason` is readable and names any NOTIFICATION. `notified`
+   * says whether a NOTIFICATION was sent or received: without one the TCP connection was simply
+   * lost, which is when a graceful restart helper keeps the peer's routes (RFC 4724 section 4.2).
+   */
+  down: (reason: string, notified: boolean) => void;
   update: (update: UpdateMessage) => void;
   routeRefresh: (message: RouteRefreshMessage) => void;
   /** Something an operator should see: a failed connect, a NOTIFICATION, a malformed message. */
@@ -86,12 +94,16 @@ interface Link {
 export class BgpSession extends EventEmitter<SessionEvents> implements AcceptTarget {
   readonly config: SessionConfig;
   private readonly deps: SessionDependencies;
-  private readonly fsmConfig: FsmConfig;
+  private fsmConfig: FsmConfig;
   private main: Link;
   private candidate: Link | undefined;
   private negotiatedValue: Negotiated | undefined;
   private md5CountersAtConnect: number | undefined;
   private readonly handlers: ConnectionHandlers;
+  /** Connections whose socket has not closed yet (main, candidate, or one closing); their counts still move. */
+  private readonly openConnections = new Set<BgpConnection>();
+  /** Counts of every connection of this session whose socket has closed. */
+  private readonly closedCounts = { sent: emptyMessageCounts(), received: emptyMessageCounts() };
 
   constructor(config: SessionConfig, deps: SessionDependencies = {}) {
     super();
@@ -107,6 +119,19 @@ export class BgpSession extends EventEmitter<SessionEvents> implements AcceptTar
       extendedMessage: true,
       connectRetrySeconds: config.connectRetryTime,
       advertiseFourOctetAs: config.fourOctetAs ?? true,
+      ...(config.gracefulRestart === undefined
+        ? {}
+        : {
+            gracefulRestart: {
+              restartTimeSeconds: config.gracefulRestart.restartTime,
+              // The first session after this process started follows a restart (the R bit, RFC
+              // 4724 section 4.1): the peer must not wait for our End-of-RIB before sending its
+              // own. Cleared once that session is up (see 'session-established').
+              restarting: true,
+              // Forwarding is the node's kernel, which a speaker restart leaves alone (the F bit).
+              forwardingPreserved: true,
+            },
+          }),
     };
     this.main = this.newLink('local');
     this.handlers = {
@@ -131,22 +156,60 @@ export class BgpSession extends EventEmitter<SessionEvents> implements AcceptTar
     return this.main.connection?.localAddress;
   }
 
+  /**
+   * Messages sent and received over this session's whole life, by type: every connection it
+   * ever carried, collision losers included (their OPENs and NOTIFICATIONs went over the wire too).
+   * A fresh snapshot on each read.
+   */
+  get counters(): { readonly sent: MessageCounts; readonly received: MessageCounts } {
+    const sent = { ...this.closedCounts.sent };
+    const received = { ...this.closedCounts.received };
+    for (const connection of this.openConnections) {
+      addMessageCounts(sent, connection.sent);
+      addMessageCounts(received, connection.received);
+    }
+    return { sent, received };
+  }
+
+  /** ManualStart (RFC 4271 8.1.2): dial out (or wait, when passive) and restart after failures. */
   start(): void {
     this.deps.listener?.register(this.config.peerAddress, this, this.config.password);
     this.main.fsm.handle({ type: this.config.passive ? 'ManualStart_with_PassiveTcpEstablishment' : 'ManualStart' });
   }
 
   /**
-   * Cease/Administrative Shutdown with an RFC 9003 message, then close. Resolves when the socket
-   * has closed (the NOTIFICATION flushed), or after 1.5 s at most.
+   * ManualStop: Cease/Administrative Shutdown with an RFC 9003 message (a string), or a prepared
+   * Cease NOTIFICATION (Peer De-configured, Administrative Reset, Maximum Number of Prefixes
+   * Reached with its RFC 4486 data); then Idle until start() again. Resolves when the socket has
+   * closed (the NOTIFICATION flushed), or after 1.5 s at most.
    */
-  async stop(message: string): Promise<void> {
+  async stop(reason: string | NotificationMessage): Promise<void> {
     const connection = this.main.connection;
     const closed = connection === undefined ? Promise.resolve() : waitForClose(connection.socket, 1500);
     this.dropCandidate();
-    this.main.fsm.handle({ type: 'ManualStop', message });
-    this.deps.listener?.unregister(this.config.peerAddress);
+    this.main.fsm.handle(typeof reason === 'string' ? { type: 'ManualStop', message: reason } : { type: 'ManualStop', notification: reason });
     await closed;
+  }
+
+  /**
+   * Ends the session without a NOTIFICATION: the TCP connection is closed, so a peer that
+   * negotiated graceful restart (RFC 4724 section 4.2) keeps our routes while we restart.
+   * The session cannot be started again.
+   */
+  async abort(): Promise<void> {
+    const connection = this.main.connection;
+    this.dropCandidate();
+    this.main.fsm.dispose();
+    if (connection === undefined) return;
+    const closed = waitForClose(connection.socket, 1500);
+    connection.close('closed without NOTIFICATION for graceful restart');
+    await closed;
+  }
+
+  /** Forgets the peer for good: no more incoming connections, no timers. Call after stop() or abort(). */
+  close(): void {
+    this.dropCandidate();
+    this.deps.listener?.unregister(this.config.peerAddress);
     this.main.fsm.dispose();
   }
 
@@ -212,6 +275,7 @@ export class BgpSession extends EventEmitter<SessionEvents> implements AcceptTar
 
   private attach(link: Link, socket: Socket, direction: 'outgoing' | 'incoming'): void {
     link.connection = new BgpConnection(socket, direction, this.handlers);
+    this.openConnections.add(link.connection);
   }
 
   private linkOf(connection: BgpConnection): Link | undefined {
@@ -237,6 +301,7 @@ export class BgpSession extends EventEmitter<SessionEvents> implements AcceptTar
         return;
       case 'session-established':
         link.connection?.setCodecOptions(action.negotiated.codecOptions);
+        this.clearRestartState(link);
         if (link === this.candidate) this.promoteCandidate('the peer established the connection it initiated');
         this.negotiatedValue = action.negotiated;
         this.emit('established', action.negotiated);
@@ -247,7 +312,7 @@ export class BgpSession extends EventEmitter<SessionEvents> implements AcceptTar
         const parts: string[] = [action.reason];
         if (action.notificationSent !== undefined) parts.push(`sent ${formatNotification(action.notificationSent)}`);
         if (action.notificationReceived !== undefined) parts.push(`received ${formatNotification(action.notificationReceived)}`);
-        this.emit('down', parts.join('; '));
+        this.emit('down', parts.join('; '), action.notificationSent !== undefined || action.notificationReceived !== undefined);
         return;
       }
       case 'state-changed':
@@ -259,6 +324,14 @@ export class BgpSession extends EventEmitter<SessionEvents> implements AcceptTar
         throw new Error(`unhandled FSM action ${JSON.stringify(unreachable)}`);
       }
     }
+  }
+
+  /** After the first Established session, later OPENs no longer claim a restart (the R bit). */
+  private clearRestartState(link: Link): void {
+    const gracefulRestart = this.fsmConfig.gracefulRestart;
+    if (gracefulRestart?.restarting !== true) return;
+    this.fsmConfig = { ...this.fsmConfig, gracefulRestart: { ...gracefulRestart, restarting: false } };
+    link.fsm.reconfigure(this.fsmConfig);
   }
 
   private connectOut(link: Link): void {
@@ -425,6 +498,11 @@ export class BgpSession extends EventEmitter<SessionEvents> implements AcceptTar
   }
 
   private onClosed(connection: BgpConnection, reason: string): void {
+    // Its counts are final now (a closed connection neither sends nor frames): fold them in.
+    if (this.openConnections.delete(connection)) {
+      addMessageCounts(this.closedCounts.sent, connection.sent);
+      addMessageCounts(this.closedCounts.received, connection.received);
+    }
     const link = this.linkOf(connection);
     if (link === undefined) return; // already dropped by the FSM
     link.connection = undefined;
