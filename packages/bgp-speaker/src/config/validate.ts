@@ -113,6 +113,16 @@ export function validateConfig(document: unknown, readFile: ReadFile): SpeakerCo
   return { asn, routerId, ...(listen === undefined ? {} : { listen }), ...(metrics === undefined ? {} : { metrics }), peers, announce };
 }
 
+/**
+ * One route given to the library (Speaker.announce) or the control socket: the same checks as an
+ * `announce` entry of the config, with problems named under `path`.
+ */
+export function validateRoute(value: unknown, path = 'route'): AnnouncementConfig | readonly ConfigProblem[] {
+  const check = new Checker();
+  const route = validateAnnouncement(check, value, path);
+  return route === undefined || check.problems.length > 0 ? check.problems : route;
+}
+
 function validateRouterId(check: Checker, value: unknown): string | undefined {
   if (value === undefined) return check.fail('routerId', 'is required (an IPv4 address, RFC 4271 section 4.2)');
   const text = check.string(value, 'routerId');

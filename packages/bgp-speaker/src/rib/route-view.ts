@@ -14,6 +14,8 @@ export interface RouteView {
   readonly localPref: number | null;
   readonly communities: readonly string[];
   readonly largeCommunities: readonly string[];
+  /** Kept from a peer that is restarting (RFC 4724); present only when true. */
+  readonly stale?: true;
 }
 
 const ORIGIN_NAMES = ['igp', 'egp', 'incomplete'] as const;
