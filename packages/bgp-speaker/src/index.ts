@@ -1,6 +1,9 @@
 /** bgp-speaker: the library API. */
 export { Speaker } from './speaker.js';
-export type { SpeakerOptions, SpeakerEvents, NeighborView } from './speaker.js';
+export type { SpeakerOptions, SpeakerEvents, NeighborView, PeerStats, RouteInput } from './speaker.js';
 export * from './config/index.js';
 export type { RouteView } from './rib/route-view.js';
 export { createLogger } from './log.js';
+export * from './metrics/index.js';
+export { diffConfig, summarizeDiff } from './config/diff.js';
+export type { ConfigDiff, PeerChange } from './config/diff.js';

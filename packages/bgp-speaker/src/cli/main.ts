@@ -1,24 +1,39 @@
 /**
- * bgp-speaker run | neighbors | routes. `run` holds the sessions in the foreground; the others ask
- * a running speaker over its control socket.
+ * bgp-speaker run | neighbors | routes | announce | withdraw | neighbor. `run` holds the sessions in
+ * the foreground; the others ask a running speaker over its control socket (cli/control-commands.ts).
  */
-import { parseArgs } from 'node:util';
+import type { Server } from 'node:http';
 import { ConfigError, loadConfigFile } from '../config/index.js';
-import { DEFAULT_CONTROL_PATH, sendControlRequest, startControlServer } from '../control/index.js';
+import { DEFAULT_CONTROL_PATH, MAX_SHUTDOWN_MESSAGE_OCTETS, startControlServer } from '../control/index.js';
 import { createLogger } from '../log.js';
 import { Speaker } from '../speaker.js';
-import { formatNeighborsTable, formatRoutesTable } from './tables.js';
-import type { NeighborView } from '../speaker.js';
-import type { RouteView } from '../rib/route-view.js';
+import { SpeakerMetrics, startMetricsServer } from '../metrics/index.js';
+import { watchConfig } from './reload.js';
+
+/** SIGTERM to exit: the issue allows two seconds. */
+const SHUTDOWN_DEADLINE_MS = 1800;
+import { UsageError, options } from './args.js';
+import { handleControlRequest } from './control-handler.js';
+import { announce, neighbor, neighbors, routes, withdraw } from './control-commands.js';
 
 const USAGE = `usage:
   bgp-speaker run --config FILE [--control PATH]
   bgp-speaker neighbors [--json] [--control PATH]
-  bgp-speaker routes [--json] [--received PEER] [--control PATH]
+  bgp-speaker routes [--json] [--received PEER | --advertised PEER] [--control PATH]
+  bgp-speaker announce PREFIX [--community C]... [--large-community L]... [--next-hop ADDRESS|self]
+                              [--local-pref N] [--med N] [--json] [--control PATH]
+  bgp-speaker withdraw PREFIX [--json] [--control PATH]
+  bgp-speaker neighbor ADDRESS reset|shutdown|enable [--message TEXT] [--json] [--control PATH]
 
-The control socket defaults to ${DEFAULT_CONTROL_PATH}.`;
+routes shows what we originate; --received PEER what that peer sent us, --advertised PEER what we
+sent that peer. announce and withdraw change the running speaker only (the config file is not
+edited). --community takes ASN:value or a well-known name (no-export, no-advertise, ...);
+--large-community takes global:local1:local2; both may be repeated. neighbor reset ends the session
+with Cease/Administrative Reset and reconnects; shutdown sends Cease/Administrative Shutdown with
+--message (RFC 9003, at most ${MAX_SHUTDOWN_MESSAGE_OCTETS} octets) and stays down until enable.
 
-class UsageError extends Error {}
+The control socket defaults to ${DEFAULT_CONTROL_PATH}.
+Exit status: 0 done, 1 the speaker refused or could not be reached, 2 usage error.`;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -30,6 +45,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await neighbors(rest);
       case 'routes':
         return await routes(rest);
+      case 'announce':
+        return await announce(rest);
+      case 'withdraw':
+        return await withdraw(rest);
+      case 'neighbor':
+        return await neighbor(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -46,14 +67,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     process.stderr.write(`bgp-speaker: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
-  }
-}
-
-function options<T extends Record<string, { type: 'string' | 'boolean' }>>(args: readonly string[], spec: T) {
-  try {
-    return parseArgs({ args: [...args], options: spec, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
   }
 }
 
@@ -76,42 +89,55 @@ async function run(args: readonly string[]): Promise<number> {
 
   const speaker = new Speaker(config, { logger: log });
   const controlPath = values.control ?? DEFAULT_CONTROL_PATH;
-  const control = await startControlServer(controlPath, (request) => {
-    switch (request.command) {
-      case 'neighbors':
-        return speaker.neighbors();
-      case 'routes':
-        return request.received === undefined ? speaker.advertisedRoutes() : speaker.receivedRoutes(request.received);
-    }
+  const control = await startControlServer(controlPath, (request) => handleControlRequest(speaker, request));
+  const metrics = new SpeakerMetrics(speaker);
+  let metricsServer: Server | undefined;
+  try {
+    // Before any session: a metrics port in use must not leave a half-started speaker behind.
+    metricsServer = config.metrics === undefined ? undefined : await startMetricsServer(metrics, config.metrics);
+    await speaker.start();
+  } catch (error) {
+    control.close();
+    await new Promise((resolve) => (metricsServer === undefined ? resolve(undefined) : metricsServer.close(resolve)));
+    throw error;
+  }
+  log.info({ control: controlPath, peers: config.peers.length, announce: config.announce.length, metrics: config.metrics }, 'bgp-speaker running');
+
+  // The config as the file last said it: reloads diff against this, not against what was
+  // announced at run time through the control socket.
+  let fileConfig = config;
+  const reloader = watchConfig({
+    path: values.config,
+    current: () => fileConfig,
+    logger: log,
+    apply: async (next, diff) => {
+      await speaker.reconfigure(next, diff);
+      if (diff.metricsChanged) {
+        await new Promise((resolve) => (metricsServer === undefined ? resolve(undefined) : metricsServer.close(resolve)));
+        metricsServer = next.metrics === undefined ? undefined : await startMetricsServer(metrics, next.metrics);
+      }
+      fileConfig = next;
+    },
   });
-  await speaker.start();
-  log.info({ control: controlPath, peers: config.peers.length, announce: config.announce.length }, 'bgp-speaker running');
 
   return await new Promise<number>((resolve) => {
     const shutdown = (signal: string) => {
       log.info({ signal }, 'shutting down');
-      void speaker.stop(`bgp-speaker stopped (${signal})`).finally(() => {
+      // RFC 4724: peers that negotiated graceful restart get no NOTIFICATION, so they keep our
+      // routes while we restart; the others get Cease/Administrative Shutdown (RFC 9003 text).
+      const done = () => {
+        reloader.close();
         control.close();
+        metricsServer?.close();
         log.flush();
         resolve(0);
-      });
+      };
+      // Exit within 2 seconds whatever a peer does with its half of the connection.
+      setTimeout(done, SHUTDOWN_DEADLINE_MS).unref();
+      void speaker.stop(`bgp-speaker stopped (${signal})`, { gracefulRestart: true }).finally(done);
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
 }
 
-async function neighbors(args: readonly string[]): Promise<number> {
-  const values = options(args, { json: { type: 'boolean' }, control: { type: 'string' } });
-  const result = (await sendControlRequest(values.control ?? DEFAULT_CONTROL_PATH, { command: 'neighbors' })) as NeighborView[];
-  process.stdout.write(values.json === true ? `${JSON.stringify(result, null, 2)}\n` : formatNeighborsTable(result));
-  return 0;
-}
-
-async function routes(args: readonly string[]): Promise<number> {
-  const values = options(args, { json: { type: 'boolean' }, received: { type: 'string' }, control: { type: 'string' } });
-  const request = values.received === undefined ? { command: 'routes' as const } : { command: 'routes' as const, received: values.received };
-  const result = (await sendControlRequest(values.control ?? DEFAULT_CONTROL_PATH, request)) as RouteView[];
-  process.stdout.write(values.json === true ? `${JSON.stringify(result, null, 2)}\n` : formatRoutesTable(result));
-  return 0;
-}
