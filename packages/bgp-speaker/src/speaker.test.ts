@@ -256,3 +256,37 @@ t.test('backpressure: a peer that stops reading holds back only its own updates,
   t.ok(slowPeer.pendingCount > 0, `the slow peer still has ${slowPeer.pendingCount} prefixes waiting`);
   t.ok((socket?.writableLength ?? 0) < 2 * 1024 * 1024, `what waits in its socket is bounded (${socket?.writableLength} octets)`);
 });
+
+t.test('a route that cannot be encoded is an error event, not a crash; the rest still goes out', async (t) => {
+  const a = await startSpeaker(t, configOf(A, [peerOf(B)]));
+  const b = await startSpeaker(t, configOf(B, [peerOf(A)]));
+  await established(a, B, b, A);
+  const errors: Error[] = [];
+  a.on('error', (error) => errors.push(error));
+  // 20,000 communities are 80 KB of attributes: no UPDATE can carry them, not even an extended
+  // one (RFC 8654, 65535 octets), which these two speakers negotiate.
+  const huge = Array.from({ length: 20000 }, (_, i) => `64512:${i % 65536}`);
+  a.announce({ prefix: '10.11.0.1/32', communities: huge });
+  await until('the error event', () => (errors.length > 0 ? true : undefined));
+  t.match(errors[0]?.message, /the COMMUNITIES attribute would be 80000 octets; one attribute holds at most 65535/, 'the error says why');
+  t.equal((errors[0] as Error & { peer?: string }).peer, B.address, 'and names the peer');
+  a.announce({ prefix: '10.11.0.2/32' });
+  await until('the next route at B', () => (b.receivedRoutes(A.address).some((r) => r.prefix === '10.11.0.2/32') ? true : undefined));
+  t.equal(stateOf(a, B), 'Established', 'the session is still up');
+});
+
+t.test('updatePeer: an export change keeps the session; a hold time change makes a new one', async (t) => {
+  const a = await startSpeaker(t, configOf(A, [peerOf(B)]));
+  const b = await startSpeaker(t, configOf(B, [peerOf(A)]));
+  a.announce({ prefix: '10.12.0.1/32' });
+  await established(a, B, b, A);
+  const socket = a['peers'].get(B.address)!['session']['main'].connection?.socket;
+  await a.updatePeer({ ...peerOf(B), sourceAddress: A.address, export: { communities: [7], largeCommunities: [], asPathPrepend: 0 } });
+  await until('the new community at B', () => (b.receivedRoutes(A.address)[0]?.communities[0] === '0:7' ? true : undefined));
+  t.equal(a['peers'].get(B.address)!['session']['main'].connection?.socket, socket, 'same TCP connection');
+  const down = new Promise<string>((resolve) => b.once('peerDown', (_address, reason) => resolve(reason)));
+  await a.updatePeer({ ...peerOf(B), sourceAddress: A.address, holdTime: 60 });
+  t.match(await down, /Other Configuration Change \(6\/6\)/, 'the peer is told why');
+  await established(a, B, b, A);
+  t.pass('and the new session comes up');
+});

@@ -75,6 +75,9 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       routesReceived: (peer, prefixes) => this.emit('routesReceived', peer.address, prefixes),
       routesWithdrawn: (peer, prefixes) => this.emit('routesWithdrawn', peer.address, prefixes),
       wantsRouteEvents: () => this.listenerCount('routesReceived') + this.listenerCount('routesWithdrawn') > 0,
+      error: (peer, error) => {
+        if (this.listenerCount('error') > 0) this.emit('error', Object.assign(error, { peer: peer.address }));
+      },
     };
   }
 
@@ -179,7 +182,18 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     return diff;
   }
 
-  /** `neighbor ADDRESS reset`: Cease/Administrative Reset, then a new session at once. */
+  /**
+   * Changes one peer's settings: export attributes and limits apply to the running session; a
+   * change of anything in the OPEN or the TCP connection ends it with Cease/Other Configuration
+   * Change and starts a new one.
+   */
+  async updatePeer(next: PeerConfig): Promise<void> {
+    this.peer(next.address);
+    const peers = this.currentConfig.peers.map((peer) => (peer.address === next.address ? next : peer));
+    await this.reconfigure({ ...this.currentConfig, peers, announce: [...this.locRib.values()] });
+  }
+
+
   resetPeer(address: string): Promise<void> {
     return this.peer(address).reset();
   }

@@ -32,12 +32,20 @@ const ENCODE_ORDER: readonly number[] = [
 
 const MAX_SEGMENT_ASNS = 255;
 
+const ATTRIBUTE_NAMES = new Map<number, string>(Object.entries(AttributeType).map(([name, code]) => [code, name]));
+
+function attributeName(typeCode: number): string {
+  return ATTRIBUTE_NAMES.get(typeCode) ?? `type ${typeCode}`;
+}
+
 function headerLength(valueLength: number): number {
   return valueLength > 255 ? 4 : 3;
 }
 
 function writeAttributeHeader(buf: Uint8Array, p: number, flags: number, typeCode: number, valueLength: number): number {
-  if (valueLength > 0xffff) throw new RangeError(`${typeCode} attribute value of ${valueLength} octets exceeds 65535`);
+  if (valueLength > 0xffff) {
+    throw new RangeError(`the ${attributeName(typeCode)} attribute would be ${valueLength} octets; one attribute holds at most 65535`);
+  }
   if (valueLength > 255) {
     buf[p] = flags | EXTENDED_LENGTH;
     buf[p + 1] = typeCode;

@@ -49,6 +49,8 @@ export interface PeerListener {
   routesReceived(peer: Peer, prefixes: readonly string[]): void;
   routesWithdrawn(peer: Peer, prefixes: readonly string[]): void;
   wantsRouteEvents(): boolean;
+  /** Something failed that is not the peer's doing; the peer goes on. */
+  error(peer: Peer, error: Error): void;
 }
 
 export interface PeerOptions {
@@ -387,8 +389,23 @@ export class Peer {
     return { localAsn: this.options.localAsn, peerAsn: this.config.asn, export: this.config.export };
   }
 
-  /** Turns dirty prefixes into UPDATEs until none is left or the socket asks us to wait. */
+  /**
+   * Turns dirty prefixes into UPDATEs until none is left or the socket asks us to wait. A failure
+   * here (a route whose attributes cannot be encoded) is reported, never thrown into the event
+   * loop: the process and the other peers go on.
+   */
   private flush(): void {
+    try {
+      this.flushDirty();
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      this.log.error({ err: failure }, 'could not send UPDATEs to this peer');
+      this.lastError = `could not send UPDATEs: ${failure.message}`;
+      this.options.events.error(this, failure);
+    }
+  }
+
+  private flushDirty(): void {
     const negotiated = this.negotiated;
     const localAddress = this.session.localAddress;
     if (negotiated === undefined || localAddress === undefined || this.waitingForDrain) return;
