@@ -1,0 +1,26 @@
+/** k8s-bridge check | allocate. */
+import { allocate, ALLOCATE_USAGE } from './allocate.js';
+import { check } from './check.js';
+
+const USAGE = `usage:
+  k8s-bridge check --config FILE
+  ${ALLOCATE_USAGE.replace('usage: ', '')}`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'check':
+      return check(rest);
+    case 'allocate':
+      return allocate(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`k8s-bridge: unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
+      return 2;
+  }
+}
