@@ -290,3 +290,22 @@ t.test('updatePeer: an export change keeps the session; a hold time change makes
   await established(a, B, b, A);
   t.pass('and the new session comes up');
 });
+
+t.test('a route for some peers only: the others never get it, and lose it when it is retargeted', async (t) => {
+  const a = await startSpeaker(t, configOf(A, [peerOf(B), peerOf(C)]));
+  const b = await startSpeaker(t, configOf(B, [peerOf(A)]));
+  const c = await startSpeaker(t, configOf(C, [peerOf(A)]));
+  await established(a, B, b, A);
+  await established(a, C, c, A);
+  a.announce({ prefix: '10.13.0.1/32', peers: [B.address] });
+  a.announce({ prefix: '10.13.0.2/32' });
+  await until('both routes at B and the shared one at C', () =>
+    b.receivedRoutes(A.address).length === 2 && c.receivedRoutes(A.address).length === 1 ? true : undefined,
+  );
+  t.same(receivedPrefixes(c, A), ['10.13.0.2/32'], 'C never got the route meant for B');
+  a.announce({ prefix: '10.13.0.1/32', peers: [C.address] });
+  await until('the route to move from B to C', () =>
+    receivedPrefixes(b, A).join() === '10.13.0.2/32' && receivedPrefixes(c, A).length === 2 ? true : undefined,
+  );
+  t.pass('retargeting withdrew it from B and announced it to C');
+});

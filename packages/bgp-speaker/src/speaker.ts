@@ -41,6 +41,8 @@ export interface RouteInput {
   /** Sent to iBGP peers only. */
   readonly localPref?: number;
   readonly med?: number;
+  /** Only these peers (addresses) get the route; absent: every peer. */
+  readonly peers?: readonly string[];
 }
 
 export interface SpeakerOptions {

@@ -234,7 +234,9 @@ function sameAnnouncement(current: AnnouncementConfig, next: AnnouncementConfig)
     current.localPref === next.localPref &&
     current.med === next.med &&
     sameMembers(current.communities, next.communities) &&
-    sameMembers(current.largeCommunities, next.largeCommunities)
+    sameMembers(current.largeCommunities, next.largeCommunities) &&
+    (current.peers === undefined) === (next.peers === undefined) &&
+    sameMembers(current.peers ?? [], next.peers ?? [])
   );
 }
 

@@ -80,6 +80,8 @@ export interface AnnouncementConfig {
   /** Sent to iBGP peers only (RFC 4271 section 5.1.5). */
   readonly localPref?: number;
   readonly med?: number;
+  /** Only these peers (addresses) get the route; absent: every peer. */
+  readonly peers?: readonly string[];
 }
 
 export interface MetricsConfig {

@@ -345,7 +345,7 @@ function validateFamilies(check: Checker, value: unknown, path: string): readonl
 }
 
 function validateAnnouncement(check: Checker, value: unknown, path: string): AnnouncementConfig | undefined {
-  const raw = check.object(value, path, ['prefix', 'nextHop', 'communities', 'largeCommunities', 'localPref', 'med']);
+  const raw = check.object(value, path, ['prefix', 'nextHop', 'communities', 'largeCommunities', 'localPref', 'med', 'peers']);
   if (raw === undefined) return undefined;
   const before = check.problems.length;
 
@@ -374,9 +374,18 @@ function validateAnnouncement(check: Checker, value: unknown, path: string): Ann
 
   const localPref = raw['localPref'] === undefined ? undefined : check.integer(raw['localPref'], `${path}.localPref`, 0, 0xffffffff);
   const med = raw['med'] === undefined ? undefined : check.integer(raw['med'], `${path}.med`, 0, 0xffffffff);
+  let peers: string[] | undefined;
+  if (raw['peers'] !== undefined) {
+    peers = [];
+    (check.list(raw['peers'], `${path}.peers`) ?? []).forEach((item, index) => {
+      const address = check.address(item, `${path}.peers[${index}]`);
+      if (address !== undefined) peers?.push(address);
+    });
+  }
 
   if (check.problems.length > before) return undefined;
   return {
+    ...(peers === undefined ? {} : { peers }),
     prefix: prefix as string,
     family: family as AddressFamily,
     nextHop: nextHop as string,

@@ -418,7 +418,8 @@ export class Peer {
       for (const prefix of this.ribOut.takeDirty(FLUSH_BATCH)) {
         const forced = this.forced.delete(prefix);
         const route = this.options.source.get(prefix);
-        if (route === undefined || !negotiated.families.includes(route.family)) {
+        const forThisPeer = route !== undefined && (route.peers === undefined || route.peers.includes(this.config.address));
+        if (route === undefined || !forThisPeer || !negotiated.families.includes(route.family)) {
           this.waitingNextHop.delete(prefix);
           if (this.ribOut.sentRoute(prefix) !== undefined) {
             withdrawals[prefixFamily(prefix)].push(prefix);

@@ -45,6 +45,8 @@ export function sameRoute(a: AnnouncementConfig, b: AnnouncementConfig): boolean
     a.nextHop === b.nextHop &&
     a.localPref === b.localPref &&
     a.med === b.med &&
+    (a.peers === undefined) === (b.peers === undefined) &&
+    sameList(a.peers ?? [], b.peers ?? []) &&
     sameList(a.communities, b.communities) &&
     sameList(a.largeCommunities, b.largeCommunities)
   );
