@@ -1,10 +1,12 @@
 /** k8s-bridge check | allocate. */
 import { allocate, ALLOCATE_USAGE } from './allocate.js';
 import { check } from './check.js';
+import { standalone, STANDALONE_USAGE } from './standalone.js';
 
 const USAGE = `usage:
   k8s-bridge check --config FILE
-  ${ALLOCATE_USAGE.replace('usage: ', '')}`;
+  ${ALLOCATE_USAGE.replace('usage: ', '')}
+  ${STANDALONE_USAGE.replace('usage: ', '')}`;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -13,6 +15,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return check(rest);
     case 'allocate':
       return allocate(rest);
+    case 'standalone':
+      return standalone(rest);
     case undefined:
     case 'help':
     case '--help':

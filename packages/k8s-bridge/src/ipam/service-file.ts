@@ -67,7 +67,8 @@ function keyOf(object: unknown): string | undefined {
   return `${typeof namespace === 'string' && namespace !== '' ? namespace : 'default'}/${name}`;
 }
 
-function readService(object: unknown, path: string, problems: IpamProblem[]): ServiceSpec | undefined {
+/** One Service object (from any container: a file, a List, the API); problems are appended. */
+export function readService(object: unknown, path: string, problems: IpamProblem[]): ServiceSpec | undefined {
   if (!isRecord(object)) {
     problems.push({ path, reason: 'must be a Service object' });
     return undefined;

@@ -1,0 +1,186 @@
+/**
+ * k8s-bridge standalone --config FILE --services FILE --node-name NAME [--router-id ADDRESS]
+ *                       [--control PATH]
+ *
+ * Allocation and announcement in one process, with no cluster: the configuration (kubespray
+ * variables or MetalLB CRDs) and a file standing in for the cluster (Services, EndpointSlices,
+ * Nodes, Secrets), re-read whenever it changes. Every node running it computes the same
+ * allocations, and announces over BGP what MetalLB's rules say this node announces.
+ */
+import { readFileSync, watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { isIPv4 } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { basename, dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_CONTROL_PATH, Speaker, createLogger, handleControlRequest, startControlServer } from 'bgp-speaker';
+import { bgpRoutesForNode } from '../announce/bgp-routes.js';
+import type { AnnouncedService } from '../announce/bgp-routes.js';
+import { RouteFeed, speakerConfigForNode } from '../announce/node-speaker.js';
+import { loadConfigFile } from '../config/index.js';
+import type { BridgeConfig } from '../config/model.js';
+import { allocateAll } from '../ipam/dry-run.js';
+import { allocatorOptions, poolSpecs } from '../ipam/from-config.js';
+import type { ServiceSpec } from '../ipam/types.js';
+import { parseClusterFile } from '../sources/cluster-file.js';
+import type { ClusterState } from '../sources/cluster-file.js';
+
+export const STANDALONE_USAGE =
+  'usage: k8s-bridge standalone --config FILE --services FILE --node-name NAME [--router-id ADDRESS] [--control PATH]';
+
+/** Editors and ConfigMaps replace a file in several steps; act once they are done. */
+const RELOAD_DEBOUNCE_MS = 200;
+/** How long to wait for an interface to list its address when the router ID must come from one. */
+const ROUTER_ID_WAIT_MS = 5000;
+
+export async function standalone(args: readonly string[]): Promise<number> {
+  let values: { config?: string; services?: string; 'node-name'?: string; 'router-id'?: string; control?: string };
+  try {
+    values = parseArgs({
+      args: [...args],
+      options: { config: { type: 'string' }, services: { type: 'string' }, 'node-name': { type: 'string' }, 'router-id': { type: 'string' }, control: { type: 'string' } },
+      strict: true,
+    }).values;
+  } catch (error) {
+    process.stderr.write(`k8s-bridge standalone: ${(error as Error).message}\n${STANDALONE_USAGE}\n`);
+    return 2;
+  }
+  const { config: configPath, services: servicesPath } = values;
+  const nodeName = values['node-name'];
+  if (configPath === undefined || servicesPath === undefined || nodeName === undefined) {
+    process.stderr.write(`k8s-bridge standalone: --config, --services and --node-name are required\n${STANDALONE_USAGE}\n`);
+    return 2;
+  }
+  const log = createLogger().child({ node: nodeName });
+  let config: BridgeConfig;
+  let state: ClusterState;
+  try {
+    config = loadConfigFile(configPath);
+    state = parseClusterFile(readFileSync(servicesPath, 'utf8'), servicesPath);
+  } catch (error) {
+    process.stderr.write(`k8s-bridge standalone: ${(error as Error).message}\n`);
+    return 1;
+  }
+  for (const warning of config.warnings) log.warn(warning);
+  const layer2Pools = config.pools.filter((pool) => pool.protocols.includes('layer2')).map((pool) => pool.name);
+  if (layer2Pools.length > 0) {
+    log.warn({ pools: layer2Pools }, 'these pools are announced in Layer 2 mode, which this version does not do yet: their addresses are allocated but not announced');
+  }
+
+  // MetalLB's router ID is the node's address: --router-id, else the Node's InternalIP, else an
+  // IPv4 address of this host (which a just-created interface lists only about a second later).
+  const nodeIp = state.nodes.get(nodeName)?.internalIp;
+  const routerId = values['router-id'] ?? (nodeIp !== undefined && isIPv4(nodeIp) ? nodeIp : await firstIpv4Address(ROUTER_ID_WAIT_MS));
+  if (routerId === undefined) {
+    process.stderr.write('k8s-bridge standalone: no IPv4 address to use as router id; give --router-id\n');
+    return 1;
+  }
+  const first = computeRoutes(config, nodeName, state, new Map(), log);
+  let speaker: Speaker;
+  try {
+    const namespace = config.namespace;
+    const speakerConfig = speakerConfigForNode(first.peers, routerId, (ns, name) => state.secrets.get(`${ns}/${name}`), namespace);
+    speaker = new Speaker(speakerConfig, { logger: log });
+  } catch (error) {
+    process.stderr.write(`k8s-bridge standalone: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const controlPath = values.control ?? DEFAULT_CONTROL_PATH;
+  const control = await startControlServer(controlPath, (request) => handleControlRequest(speaker, request));
+  await speaker.start();
+  const feed = new RouteFeed(speaker);
+  let assignments = first.assignments;
+  const applied = feed.apply(first.routes);
+  log.info({ routerId, peers: first.peers.map((peer) => peer.address), announced: applied.announced, control: controlPath }, 'k8s-bridge standalone running');
+
+  // Re-read the cluster file when it changes: allocations are kept (fed back as the Services'
+  // status, as the cluster would hold them), new ones made, and the routes applied as a difference.
+  let timer: NodeJS.Timeout | undefined;
+  const reload = () => {
+    timer = undefined;
+    try {
+      state = parseClusterFile(readFileSync(servicesPath, 'utf8'), servicesPath);
+    } catch (error) {
+      log.error({ err: error }, 'the services file is invalid; keeping the previous state');
+      return;
+    }
+    const next = computeRoutes(config, nodeName, state, assignments, log);
+    assignments = next.assignments;
+    const change = feed.apply(next.routes);
+    log.info(change, 'services file re-read');
+  };
+  const watcher: FSWatcher = watch(dirname(servicesPath), (_event, file) => {
+    if (file !== null && file.toString() !== basename(servicesPath)) return;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(reload, RELOAD_DEBOUNCE_MS);
+  });
+
+  return await new Promise<number>((resolve) => {
+    const shutdown = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      watcher.close();
+      if (timer !== undefined) clearTimeout(timer);
+      const done = () => {
+        control.close();
+        resolve(0);
+      };
+      setTimeout(done, 1800).unref();
+      void speaker.stop(`k8s-bridge stopped (${signal})`, { gracefulRestart: true }).finally(done);
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+}
+
+type Assignments = ReadonlyMap<string, { readonly ips: readonly string[]; readonly pool: string }>;
+
+/** Allocates (keeping `previous` assignments first) and computes this node's BGP routes. */
+function computeRoutes(config: BridgeConfig, nodeName: string, state: ClusterState, previous: Assignments, log: ReturnType<typeof createLogger>) {
+  // What an earlier round assigned stands in the Services' status, as it would in a cluster, so
+  // the allocator restores it before allocating anything new: no IP moves on a re-read.
+  const services: ServiceSpec[] = state.services.map((service) => {
+    const held = previous.get(`${service.namespace}/${service.name}`);
+    if (held === undefined || service.status?.loadBalancer?.ingress !== undefined) return service;
+    return {
+      ...service,
+      annotations: { ...service.annotations, 'metallb.io/ip-allocated-from-pool': held.pool },
+      status: { loadBalancer: { ingress: held.ips.map((ip) => ({ ip })) } },
+    };
+  });
+  const assignments = new Map<string, { ips: readonly string[]; pool: string }>();
+  const announced: AnnouncedService[] = [];
+  for (const entry of allocateAll(poolSpecs(config), services, allocatorOptions(config))) {
+    const key = `${entry.namespace}/${entry.name}`;
+    if ('error' in entry) {
+      if (entry.error.reason !== 'not-ours') log.warn({ namespace: entry.namespace, name: entry.name, reason: entry.error.reason }, entry.error.message);
+      continue;
+    }
+    if (previous.get(key)?.ips.join() !== entry.ips.join()) log.info({ namespace: entry.namespace, name: entry.name, ips: entry.ips, pool: entry.pool }, 'allocated');
+    assignments.set(key, { ips: entry.ips, pool: entry.pool });
+    const service = state.services.find((s) => s.namespace === entry.namespace && s.name === entry.name);
+    announced.push({
+      namespace: entry.namespace,
+      name: entry.name,
+      labels: service?.labels ?? {},
+      ips: entry.ips,
+      pool: entry.pool,
+      externalTrafficPolicy: service?.spec.externalTrafficPolicy ?? 'Cluster',
+      readyEndpointNodes: state.readyEndpointNodes.get(key) ?? new Set(),
+    });
+  }
+  const routes = bgpRoutesForNode(config, nodeName, state.nodes.get(nodeName), announced);
+  if (routes.ineligible !== undefined) log.warn(`this node announces nothing: ${routes.ineligible}`);
+  return { ...routes, assignments };
+}
+
+async function firstIpv4Address(waitMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    for (const addresses of Object.values(networkInterfaces())) {
+      const found = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
+      if (found !== undefined) return found.address;
+    }
+    if (Date.now() >= deadline) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
