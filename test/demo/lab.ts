@@ -1,21 +1,28 @@
 /**
- * The README's main job: the seed's BGP example, for real, on this machine.
+ * The README's main job: the seed's BGP example (with its password) in the lab, Services from a
+ * fixture file, the router's table showing the Service IPs.
  *
- * A router namespace holds 192.0.2.1 and runs FRR as AS 64512; a node namespace holds 192.0.2.100
- * and runs our bgp-speaker as AS 4200000000 with the seed's MD5 password. The speaker announces
- * service IPs from the seed's range 10.5.0.0/16 (and an IPv6 one), and the router's BGP table is
- * printed with them in it. Everything is removed afterwards (`--keep` waits for Ctrl-C first).
+ * A router namespace holds 192.0.2.1 and runs FRR as AS 64512 with the MD5 password `changeme`; a
+ * node namespace holds 192.0.2.100 and runs `k8s-bridge standalone` as the Kubernetes node
+ * node-1, with the seed's kubespray variables unchanged (fixtures/k8s-bridge/kubespray-bgp-password.yaml)
+ * and a cluster file of Services, EndpointSlices and the Node (fixtures/k8s-bridge/e2e/demo-services.yaml).
+ * k8s-bridge gives every LoadBalancer Service an address from 10.5.0.0/16 and announces it; the
+ * demo prints the allocations, `bgp-speaker neighbors` on the node and FRR's BGP table, then removes
+ * everything (`--keep` waits for Ctrl-C first).
  */
-import { Lab } from '../lab/netns.js';
+import { readFile } from 'node:fs/promises';
 import { FrrRouter } from '../lab/frr.js';
-import { SpeakerProcess } from '../support/speaker.js';
+import { Lab } from '../lab/netns.js';
+import { BridgeProcess, bridgeFixture } from '../support/bridge.js';
 
 const SEED = {
   router: { address: '192.0.2.1', address6: '2001:db8::1', asn: 64512 },
-  node: { address: '192.0.2.100', asn: 4200000000 },
+  node: { name: 'node-1', address: '192.0.2.100', asn: 4200000000 },
   password: 'changeme',
-  serviceIps: ['10.5.0.1/32', '10.5.0.2/32', '10.5.0.3/32'],
-  serviceIps6: ['2001:db8:5::1/128'],
+  config: bridgeFixture('kubespray-bgp-password.yaml'),
+  services: bridgeFixture('e2e/demo-services.yaml'),
+  /** The LoadBalancer Services of demo-services.yaml (its ClusterIP Service is not ours). */
+  loadBalancers: ['default/web', 'default/api', 'ingress-nginx/ingress-nginx-controller'],
 } as const;
 
 function say(text: string): void {
@@ -29,7 +36,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    say('lab: building the seed topology (router 192.0.2.1 <-> node 192.0.2.100) in network namespaces');
+    say(`lab: building the seed topology (router ${SEED.router.address} <-> node ${SEED.node.address}) in network namespaces`);
     const { router: routerNode, node } = await lab.seedTopology();
 
     say(`lab: starting FRR as AS ${SEED.router.asn} at ${SEED.router.address} (password set)`);
@@ -43,33 +50,33 @@ async function main(): Promise<number> {
       neighbors: [{ address: SEED.node.address, asn: SEED.node.asn, password: SEED.password }],
     });
 
-    say(`lab: starting bgp-speaker as AS ${SEED.node.asn} at ${SEED.node.address}, announcing ${[...SEED.serviceIps, ...SEED.serviceIps6].join(', ')}`);
-    const speaker = new SpeakerProcess(node);
-    await speaker.start({
-      asn: SEED.node.asn,
-      routerId: SEED.node.address,
-      listen: { address: SEED.node.address },
-      peers: [{ address: SEED.router.address, asn: SEED.router.asn, password: SEED.password }],
-      announce: [
-        ...SEED.serviceIps.map((prefix) => ({ prefix, nextHop: 'self', communities: ['64512:100'] })),
-        ...SEED.serviceIps6.map((prefix) => ({ prefix, nextHop: 'self' })),
-      ],
+    say(`lab: starting k8s-bridge standalone on ${SEED.node.name} (${SEED.node.address})`);
+    say(`       --config   ${SEED.config}`);
+    say(`       --services ${SEED.services}`);
+    const bridge = new BridgeProcess(node);
+    await bridge.start({
+      config: { file: SEED.config },
+      cluster: await readFile(SEED.services, 'utf8'),
+      nodeName: SEED.node.name,
     });
-    await speaker.waitEstablished(SEED.router.address, 30_000);
-    for (const prefix of SEED.serviceIps) await frr.waitRoute('ipv4', prefix, 20_000);
-    for (const prefix of SEED.serviceIps6) await frr.waitRoute('ipv6', prefix, 20_000);
+    const allocations = await bridge.waitAllocated(SEED.loadBalancers, 20_000);
+    await bridge.waitEstablished(SEED.router.address, 30_000);
+    for (const { ips } of allocations.values()) {
+      for (const ip of ips) await frr.waitRoute(ip.includes(':') ? 'ipv6' : 'ipv4', `${ip}/${ip.includes(':') ? 128 : 32}`, 20_000);
+    }
 
-    say('\n=== bgp-speaker neighbors (on the node) ===');
-    process.stdout.write(await speaker.cli(['neighbors']));
+    say('\n=== k8s-bridge: the Services\' addresses (from its log) ===');
+    for (const [service, { ips, pool }] of allocations) say(`${service.padEnd(42)} ${ips.join(', ').padEnd(16)} pool ${pool}`);
+    say('\n=== bgp-speaker neighbors (on the node, through k8s-bridge\'s control socket) ===');
+    process.stdout.write(await bridge.cli(['neighbors']));
     say('\n=== FRR: show bgp summary (on the router) ===');
     process.stdout.write(await frr.vtysh('show bgp summary'));
-    say('\n=== FRR: show bgp ipv4 unicast: the service IPs, from AS 4200000000 ===');
+    say(`\n=== FRR: show bgp ipv4 unicast: the Service IPs, from AS ${SEED.node.asn} ===`);
     process.stdout.write(await frr.vtysh('show bgp ipv4 unicast'));
-    say('\n=== FRR: show bgp ipv6 unicast ===');
-    process.stdout.write(await frr.vtysh('show bgp ipv6 unicast'));
 
     if (keep) {
-      say(`\nlab: running; namespaces ${lab.namespaceNames.join(', ')}. Ctrl-C removes everything.`);
+      say(`\nlab: running; namespaces ${lab.namespaceNames.join(', ')}.`);
+      say(`lab: edit ${bridge.clusterPath} and k8s-bridge applies it. Ctrl-C removes everything.`);
       await new Promise<never>(() => {});
     }
     say('\nlab: done, removing the namespaces');
