@@ -51,9 +51,8 @@ export async function allocate(args: readonly string[], output: Output = process
       output.stderr(`k8s-bridge allocate: ${error.message}\n`);
       return 1;
     }
-    const problems = (error as { problems?: readonly { path: string; reason: string }[] }).problems;
-    const detail = problems === undefined ? '' : `\n${problems.map((p) => `  ${p.path}: ${p.reason}`).join('\n')}`;
-    output.stderr(`k8s-bridge allocate: ${(error as Error).message}${detail}\n`);
+    // ServiceFileError and IpamConfigError list their problems in the message already.
+    output.stderr(`k8s-bridge allocate: ${(error as Error).message}\n`);
     return 1;
   }
 }
