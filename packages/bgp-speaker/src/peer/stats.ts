@@ -2,15 +2,10 @@
  * What a peer reports about itself: the figures behind `neighbors` and the Prometheus metrics.
  * Message counts are cumulative over the peer's sessions, so they only grow.
  */
-/** Messages by type, cumulative since the speaker started (they only grow). */
-export interface PeerMessageCounts {
-  open: number;
-  update: number;
-  notification: number;
-  keepalive: number;
-  routeRefresh: number;
-  total: number;
-}
+import type { MessageCounts } from '@metallb-ts/bgp-core';
+
+/** Messages by type, cumulative since the speaker started (they only grow): bgp-core's counts. */
+export type PeerMessageCounts = MessageCounts;
 
 export interface PeerStats {
   address: string;
