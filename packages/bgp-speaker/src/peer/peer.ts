@@ -411,6 +411,13 @@ export class Peer {
     if (negotiated === undefined || localAddress === undefined || this.waitingForDrain) return;
     const context = this.exportContext();
     const options = negotiated.codecOptions;
+    // `self` resolves to the same address for every route of a family: look it up once per flush,
+    // not per prefix (listing the interfaces costs microseconds, a million times over).
+    const selfNextHop = new Map<AddressFamily, string | undefined>();
+    const resolveSelf = (family: AddressFamily): string | undefined => {
+      if (!selfNextHop.has(family)) selfNextHop.set(family, resolveSelfNextHop(family, localAddress));
+      return selfNextHop.get(family);
+    };
 
     while (this.ribOut.pending > 0) {
       const groups = new Map<string, { attributes: PathAttributes; family: AddressFamily; nextHop: string; prefixes: string[] }>();
@@ -428,7 +435,7 @@ export class Peer {
           continue;
         }
         const wanted = wantedNextHop(route, this.config.export);
-        const nextHop = wanted === 'self' ? resolveSelfNextHop(route.family, localAddress) : wanted;
+        const nextHop = wanted === 'self' ? resolveSelf(route.family) : wanted;
         if (nextHop === undefined) {
           this.waitingNextHop.add(prefix);
           continue;
