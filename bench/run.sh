@@ -2,10 +2,12 @@
 # Compiles the benchmark scripts into bench/.build and runs one of them with node.
 #
 #   bench/run.sh full-table [--routes N] [--receivers ours,bird,frr,gobgp] [--runs N]
+#   bench/run.sh send-table [--routes N] [--per-set N] [--senders ours,gobgp,bird] [--runs N]
+#   bench/run.sh churn [--rate N] [--seconds N] [--pool N]
 #   bench/run.sh codec
 #
-# Needs the packages built first (npx pnpm@12.4.2 -r run build) and, for full-table, root
-# (the routing daemons) and the Debian packages bird2, frr, gobgpd. See bench/README.md.
+# Needs the packages built first (npx pnpm@12.4.2 -r run build) and, for full-table, send-table
+# and churn, root (the routing daemons) and the Debian packages bird2, frr, gobgpd. See bench/README.md.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -13,12 +15,14 @@ root="$(cd "$here/.." && pwd)"
 bench="${1:-}"
 case "$bench" in
   full-table) entry="full-table.bench.js" ;;
+  send-table) entry="send-table.bench.js" ;;
+  churn) entry="churn.bench.js" ;;
   codec) entry="codec.bench.js" ;;
-  *) echo "usage: bench/run.sh full-table|codec [options]   (see bench/README.md)" >&2; exit 2 ;;
+  *) echo "usage: bench/run.sh full-table|send-table|churn|codec [options]   (see bench/README.md)" >&2; exit 2 ;;
 esac
 shift
 
-if [ ! -f "$root/packages/bgp-core/dist/index.js" ] || [ ! -f "$root/packages/bgp-speaker/dist/cli/main.js" ]; then
+if [ ! -f "$root/packages/bgp-core/dist/index.js" ] || [ ! -f "$root/packages/bgp-speaker/dist/cli/main.js" ] || [ ! -f "$root/packages/bgp-speaker/dist/index.js" ]; then
   echo "bench: build the packages first: cd $root && npx pnpm@12.4.2 -r run build" >&2
   exit 1
 fi

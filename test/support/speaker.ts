@@ -31,6 +31,24 @@ export interface SpeakerPeer {
   readonly connectRetryTime?: number;
   readonly families?: readonly ('ipv4' | 'ipv6')[];
   readonly fourOctetAs?: boolean;
+  readonly port?: number;
+  readonly sourceAddress?: string;
+  /** RFC 4486: a bare number is the limit; the mapping also sets the seconds to stay down. */
+  readonly maxPrefixes?: number | { readonly limit: number; readonly restartTime?: number };
+  /** RFC 4724, both roles. */
+  readonly gracefulRestart?: { readonly enabled?: boolean; readonly restartTime?: number };
+  /** What this peer gets on top of each route's own attributes (config `peers[].export`). */
+  readonly export?: SpeakerPeerExport;
+}
+
+export interface SpeakerPeerExport {
+  readonly communities?: readonly string[];
+  readonly largeCommunities?: readonly string[];
+  readonly localPref?: number;
+  readonly med?: number;
+  readonly nextHopIpv4?: string;
+  readonly nextHopIpv6?: string;
+  readonly asPathPrepend?: number;
 }
 
 export interface SpeakerAnnouncement {
@@ -90,6 +108,9 @@ export class SpeakerProcess {
   private process: ManagedProcess | undefined;
   private configPath = '';
   private controlPath = '';
+  private currentOptions: SpeakerOptions | undefined;
+  /** Output of earlier runs (before restart()), for logsAllRuns(). */
+  private readonly earlierOutput: string[] = [];
 
   constructor(private readonly runner: Runner) {}
 
@@ -98,6 +119,7 @@ export class SpeakerProcess {
     this.configPath = join(dir, 'speaker.yaml');
     this.controlPath = join(dir, 'control.sock');
     await writeFile(this.configPath, speakerConfigText(options));
+    this.currentOptions = options;
     this.launch();
     await this.waitControlSocket();
   }
@@ -117,6 +139,7 @@ export class SpeakerProcess {
   }
 
   private launch(): void {
+    if (this.process !== undefined) this.earlierOutput.push(...this.process.output(), '---- bgp-speaker restarted ----');
     this.process = this.runner.spawn('bgp-speaker', process.execPath, [SPEAKER_BIN, 'run', '--config', this.configPath, '--control', this.controlPath]);
   }
 
@@ -129,13 +152,60 @@ export class SpeakerProcess {
     return this.process?.output().join('\n') ?? '';
   }
 
-  /** SIGTERM: every peer gets Cease/Administrative Shutdown, then the process exits. */
+  /** SIGTERM: Cease/Administrative Shutdown to every peer (none to a peer that negotiated graceful restart), then the process exits. */
   async stop(): Promise<void> {
     await this.process?.terminate('SIGTERM', 3000);
   }
 
   async kill(): Promise<void> {
     await this.process?.terminate('SIGKILL', 0);
+  }
+
+  /** The options of the config file as last written (start() or reloadWith()). */
+  get options(): SpeakerOptions {
+    if (this.currentOptions === undefined) throw new Error('the speaker was not started');
+    return this.currentOptions;
+  }
+
+  /** Whether the process is running. */
+  get running(): boolean {
+    return this.process?.running === true;
+  }
+
+  /** Sends a signal and returns at once (SIGHUP: reload; SIGTERM: stop). */
+  signal(sig: NodeJS.Signals): void {
+    if (this.process === undefined || !this.process.running) throw new Error(`the speaker is not running (signal ${sig})`);
+    this.process.child.kill(sig);
+  }
+
+  /**
+   * Waits up to `timeoutMs` for the process to exit by itself and says how; undefined if it is
+   * still running then (nothing is killed).
+   */
+  async waitExit(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
+    const proc = this.process;
+    if (proc === undefined) throw new Error('the speaker was not started');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), timeoutMs);
+    });
+    try {
+      return await Promise.race([proc.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Rewrites the config file with `options` and sends SIGHUP (the speaker reloads it; sessions it keeps stay up). */
+  async reloadWith(options: SpeakerOptions): Promise<void> {
+    await writeFile(this.configPath, speakerConfigText(options));
+    this.currentOptions = options;
+    this.signal('SIGHUP');
+  }
+
+  /** Everything the speaker logged, in every run since start(). */
+  logsAllRuns(): string {
+    return [...this.earlierOutput, ...(this.process?.output() ?? [])].join('\n');
   }
 
   async cli(args: readonly string[]): Promise<string> {
