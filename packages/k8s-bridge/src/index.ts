@@ -11,3 +11,5 @@ export type {
   ServiceSpec,
 } from './ipam/index.js';
 export { poolSpecs, allocatorOptions } from './ipam/from-config.js';
+export { Controller } from './controller/controller.js';
+export { SpeakerNode } from './speaker-mode/speaker-node.js';

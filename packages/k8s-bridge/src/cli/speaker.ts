@@ -1,0 +1,88 @@
+/**
+ * k8s-bridge speaker --node-name NAME [--kubeconfig PATH] [--config FILE] [--namespace NS]
+ *                    [--router-id ADDRESS] [--control PATH]
+ *
+ * MetalLB's speaker for one node, in the cluster: announces over BGP the addresses the controller
+ * published on Services, as MetalLB's rules say this node does (peers and advertisements from
+ * MetalLB's CRDs, or --config FILE). The bgp-speaker CLI works on its control socket
+ * (`bgp-speaker neighbors --control PATH`). On SIGTERM the sessions are closed for a graceful
+ * restart (peers that negotiated it keep our routes meanwhile) and it exits 0.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_CONTROL_PATH, createLogger } from 'bgp-speaker';
+import { DEFAULT_NAMESPACE } from '../config/crds.js';
+import { loadConfigFile } from '../config/index.js';
+import type { BridgeConfig } from '../config/model.js';
+import { SpeakerNode } from '../speaker-mode/speaker-node.js';
+import { loadKubeConfig, nextStopSignal } from './kube-connection.js';
+
+export const SPEAKER_USAGE =
+  'usage: k8s-bridge speaker --node-name NAME [--kubeconfig PATH] [--config FILE] [--namespace NS] [--router-id ADDRESS] [--control PATH]';
+
+/** A pod's SIGTERM: leave quickly, the sessions are closed for graceful restart. */
+const STOP_TIMEOUT_MS = 1800;
+
+export async function speaker(args: readonly string[]): Promise<number> {
+  let values: { kubeconfig?: string; config?: string; namespace?: string; 'node-name'?: string; 'router-id'?: string; control?: string };
+  try {
+    values = parseArgs({
+      args: [...args],
+      options: {
+        kubeconfig: { type: 'string' },
+        config: { type: 'string' },
+        namespace: { type: 'string' },
+        'node-name': { type: 'string' },
+        'router-id': { type: 'string' },
+        control: { type: 'string' },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    process.stderr.write(`k8s-bridge speaker: ${(error as Error).message}\n${SPEAKER_USAGE}\n`);
+    return 2;
+  }
+  const nodeName = values['node-name'];
+  if (nodeName === undefined || nodeName === '') {
+    process.stderr.write(`k8s-bridge speaker: --node-name is required\n${SPEAKER_USAGE}\n`);
+    return 2;
+  }
+  const log = createLogger().child({ component: 'speaker', node: nodeName });
+  const controlPath = values.control ?? DEFAULT_CONTROL_PATH;
+  let config: BridgeConfig | undefined;
+  let node: SpeakerNode;
+  try {
+    if (values.config !== undefined) config = loadConfigFile(values.config);
+    node = new SpeakerNode({
+      kubeConfig: loadKubeConfig(values.kubeconfig),
+      nodeName,
+      namespace: values.namespace ?? config?.namespace ?? DEFAULT_NAMESPACE,
+      controlPath,
+      logger: log,
+      ...(config === undefined ? {} : { config }),
+      ...(values['router-id'] === undefined ? {} : { routerId: values['router-id'] }),
+    });
+  } catch (error) {
+    process.stderr.write(`k8s-bridge speaker: ${(error as Error).message}\n`);
+    return 1;
+  }
+  for (const warning of config?.warnings ?? []) log.warn(warning);
+  const stopping = nextStopSignal();
+  const started = node.start().then(
+    () => undefined,
+    (error: unknown) => error as Error,
+  );
+  const first = await Promise.race([started, stopping.then((signal) => ({ signal }))]);
+  if (first instanceof Error) {
+    process.stderr.write(`k8s-bridge speaker: ${first.message}\n`);
+    await node.stop();
+    return 1;
+  }
+  log.info({ control: controlPath, peers: node.state.peers, routes: node.state.routes.length, idle: node.state.idle }, 'k8s-bridge speaker running');
+  const signal = first === undefined ? await stopping : first.signal;
+  log.info({ signal }, 'shutting down');
+  await Promise.race([
+    node.stop({ gracefulRestart: true, message: `k8s-bridge stopped (${signal})` }),
+    new Promise((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS).unref()),
+  ]);
+  return 0;
+}

@@ -1,0 +1,199 @@
+// One node's speaker against the test API server (real client) and a loopback BGP "router": a
+// second bgp-speaker Speaker listening on 127.0.0.81, which the node dials from 127.0.0.82 as
+// its BGPPeer says. The router must receive what MetalLB's rules make this node announce, and
+// lose a route when the Service's endpoints leave the node (externalTrafficPolicy Local).
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Speaker, sendControlRequest } from 'bgp-speaker';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import t from 'tap';
+import { eventually, startApiServer, type TestApiServer } from '../kube/test-helpers/api-server.js';
+import { SpeakerNode, type SpeakerNodeOptions } from './speaker-node.js';
+
+const quiet = pino({ level: 'silent' });
+const FAST = { initialBackoffMs: 20, maxBackoffMs: 200 };
+const NS = 'metallb-system';
+const WAIT_MS = 10_000;
+const ROUTER = { address: '127.0.0.81', asn: 64513, routerId: '10.0.0.81' };
+const NODE = { address: '127.0.0.82', asn: 64512, name: 'node-a', internalIp: '10.0.0.82' };
+/** BGPPeer.spec.peerPort is at most 16384. */
+const PORT = 10_000 + Math.floor(Math.random() * 6000);
+
+type Tap = { teardown(fn: () => unknown): void };
+
+async function startRouter(t: Tap): Promise<Speaker> {
+  const router = new Speaker(
+    {
+      asn: ROUTER.asn,
+      routerId: ROUTER.routerId,
+      listen: { address: ROUTER.address, port: PORT },
+      peers: [
+        {
+          address: NODE.address,
+          asn: NODE.asn,
+          port: PORT,
+          holdTime: 30,
+          keepaliveTime: 10,
+          connectRetryTime: 1,
+          // The node dials; the router only answers (nothing listens on the node's side).
+          passive: true,
+          families: ['ipv4'],
+          fourOctetAs: true,
+          export: { communities: [], largeCommunities: [], asPathPrepend: 0 },
+        },
+      ],
+      announce: [],
+    },
+    { logger: quiet },
+  );
+  // Route events are only produced when someone listens for them.
+  router.on('routesReceived', () => undefined);
+  t.teardown(() => router.stop('test over'));
+  await router.start();
+  return router;
+}
+
+function metallbConfig(server: TestApiServer, communities: string[] = []): void {
+  server.create('metallb.io/ipaddresspools', { metadata: { name: 'public', namespace: NS }, spec: { addresses: ['192.0.2.0/24'] } });
+  server.create('metallb.io/bgppeers', {
+    metadata: { name: 'router', namespace: NS },
+    spec: { myASN: NODE.asn, peerASN: ROUTER.asn, peerAddress: ROUTER.address, peerPort: PORT, sourceAddress: NODE.address, holdTime: '30s', connectTime: '1s' },
+  });
+  server.create('metallb.io/bgpadvertisements', { metadata: { name: 'all', namespace: NS }, spec: { ipAddressPools: ['public'], communities } });
+}
+
+function node(server: TestApiServer, name: string, internalIp: string, labels: Record<string, string> = {}): void {
+  server.create('nodes', { metadata: { name, labels }, status: { addresses: [{ type: 'InternalIP', address: internalIp }] } });
+}
+
+/** A LoadBalancer Service as the controller left it: its address in status and the pool annotation. */
+function allocatedService(server: TestApiServer, name: string, ip: string | undefined, policy: 'Cluster' | 'Local'): void {
+  server.create('services', {
+    metadata: { name, namespace: 'default', ...(ip === undefined ? {} : { annotations: { 'metallb.io/ip-allocated-from-pool': 'public' } }) },
+    spec: { type: 'LoadBalancer', externalTrafficPolicy: policy, ports: [{ port: 80, protocol: 'TCP' }], selector: { app: name } },
+    ...(ip === undefined ? {} : { status: { loadBalancer: { ingress: [{ ip }] } } }),
+  });
+}
+
+function endpoints(server: TestApiServer, service: string, nodes: string[]): void {
+  server.create('discovery.k8s.io/endpointslices', {
+    metadata: { name: `${service}-abcde`, namespace: 'default', labels: { 'kubernetes.io/service-name': service } },
+    addressType: 'IPv4',
+    endpoints: nodes.map((n, i) => ({ addresses: [`10.244.0.${i + 10}`], nodeName: n, conditions: { ready: true } })),
+  });
+}
+
+function received(router: Speaker): string[] {
+  try {
+    return router.receivedRoutes(NODE.address).map((r) => r.prefix).sort();
+  } catch {
+    return [];
+  }
+}
+
+async function startNode(t: Tap, kc: KubeConfig, extra: Partial<SpeakerNodeOptions> = {}): Promise<SpeakerNode> {
+  const speakerNode = new SpeakerNode({ kubeConfig: kc, nodeName: NODE.name, namespace: NS, logger: quiet, informerOptions: FAST, ...extra });
+  t.teardown(() => speakerNode.stop());
+  await speakerNode.start(WAIT_MS);
+  return speakerNode;
+}
+
+t.test('the router receives the node\'s routes; endpoints leaving the node withdraw a Local Service', async (t) => {
+  const { server, kc } = await startApiServer(t);
+  const router = await startRouter(t);
+  metallbConfig(server, ['64512:100']);
+  node(server, NODE.name, NODE.internalIp);
+  node(server, 'node-b', '10.0.0.83');
+  allocatedService(server, 'web', '192.0.2.10', 'Local');
+  endpoints(server, 'web', [NODE.name]);
+  allocatedService(server, 'api', '192.0.2.11', 'Cluster');
+  endpoints(server, 'api', ['node-b']);
+  allocatedService(server, 'remote-local', '192.0.2.13', 'Local');
+  endpoints(server, 'remote-local', ['node-b']);
+  allocatedService(server, 'pending', undefined, 'Cluster');
+  endpoints(server, 'pending', [NODE.name]);
+
+  const dir = await mkdtemp(join(tmpdir(), 'speaker-node-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const control = join(dir, 'control.sock');
+  const speakerNode = await startNode(t, kc, { controlPath: control });
+  t.same(speakerNode.state.peers, [ROUTER.address]);
+  t.equal(speakerNode.speaker?.config.routerId, NODE.internalIp, "the router ID is the Node's InternalIP");
+
+  await eventually('the router has the two routes', () => received(router).length === 2, WAIT_MS);
+  t.same(received(router), ['192.0.2.10/32', '192.0.2.11/32'], 'Local with an endpoint here, Cluster with one anywhere; not the remote Local one, not the pending one');
+  const web = router.receivedRoutes(NODE.address).find((r) => r.prefix === '192.0.2.10/32');
+  t.equal(web?.nextHop, NODE.address, 'next hop: the node');
+  t.same(web?.communities, ['64512:100'], "the advertisement's community");
+  t.same(web?.asPath, [NODE.asn]);
+
+  // The bgp-speaker control socket answers for the node.
+  const neighbors = (await sendControlRequest(control, { command: 'neighbors' })) as { address: string; state: string }[];
+  t.match(neighbors, [{ address: ROUTER.address, state: 'Established' }]);
+
+  // The Local Service's endpoints move to another node: withdrawn at the router.
+  const withdrawn: string[] = [];
+  router.on('routesWithdrawn', (_peer, prefixes) => withdrawn.push(...prefixes));
+  server.patch('discovery.k8s.io/endpointslices', 'web-abcde', 'default', {
+    endpoints: [{ addresses: ['10.244.0.10'], nodeName: 'node-b', conditions: { ready: true } }],
+  });
+  await eventually('192.0.2.10/32 withdrawn', () => withdrawn.includes('192.0.2.10/32'), WAIT_MS);
+  t.same(received(router), ['192.0.2.11/32'], 'the Cluster Service stays');
+
+  // The controller publishes the pending Service's address: announced.
+  server.patch('services', 'pending', 'default', {
+    metadata: { annotations: { 'metallb.io/ip-allocated-from-pool': 'public' } },
+    status: { loadBalancer: { ingress: [{ ip: '192.0.2.12' }] } },
+  });
+  await eventually('192.0.2.12/32 announced', () => received(router).includes('192.0.2.12/32'), WAIT_MS);
+
+  // Endpoints come back, but not ready: still withdrawn. Ready again: announced again.
+  server.patch('discovery.k8s.io/endpointslices', 'web-abcde', 'default', {
+    endpoints: [{ addresses: ['10.244.0.10'], nodeName: NODE.name, conditions: { ready: false } }],
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  await speakerNode.settled();
+  t.notOk(received(router).includes('192.0.2.10/32'), 'a not-ready endpoint announces nothing');
+  server.patch('discovery.k8s.io/endpointslices', 'web-abcde', 'default', {
+    endpoints: [{ addresses: ['10.244.0.10'], nodeName: NODE.name, conditions: { ready: true } }],
+  });
+  await eventually('192.0.2.10/32 announced again', () => received(router).includes('192.0.2.10/32'), WAIT_MS);
+
+  // A deleted Service is withdrawn.
+  server.delete('services', 'api');
+  await eventually('192.0.2.11/32 withdrawn', () => !received(router).includes('192.0.2.11/32'), WAIT_MS);
+
+  // The node excluded from load balancers: everything withdrawn, the session stays up.
+  server.patch('nodes', NODE.name, undefined, { metadata: { labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': '' } } });
+  await eventually('everything withdrawn', () => received(router).length === 0, WAIT_MS);
+  t.equal(router.neighbors()[0]?.state, 'Established', 'the session is not torn down for that');
+});
+
+t.test('the peers follow the configuration: a changed advertisement is re-sent, a removed peer ends the session', async (t) => {
+  const { server, kc } = await startApiServer(t);
+  const router = await startRouter(t);
+  metallbConfig(server);
+  node(server, NODE.name, NODE.internalIp);
+  allocatedService(server, 'web', '192.0.2.20', 'Cluster');
+  endpoints(server, 'web', [NODE.name]);
+  const speakerNode = await startNode(t, kc, { routerId: '10.9.9.9' });
+  t.equal(speakerNode.speaker?.config.routerId, '10.9.9.9', '--router-id wins over the InternalIP');
+  await eventually('the route arrives', () => received(router).includes('192.0.2.20/32'), WAIT_MS);
+  const running = speakerNode.speaker;
+
+  server.patch('metallb.io/bgpadvertisements', 'all', NS, { spec: { communities: ['64512:7'] } });
+  await eventually('the route carries the new community', () => router.receivedRoutes(NODE.address).find((r) => r.prefix === '192.0.2.20/32')?.communities?.[0] === '64512:7', WAIT_MS);
+  t.equal(speakerNode.speaker, running, 'the same speaker: an attribute change needs no restart');
+
+  const downs: string[] = [];
+  router.on('peerDown', (address) => downs.push(address));
+  server.delete('metallb.io/bgppeers', 'router', NS);
+  await eventually('the speaker stops: no peer applies', () => speakerNode.speaker === undefined && speakerNode.state.idle !== undefined, WAIT_MS);
+  t.match(speakerNode.state.idle, /no BGP peer applies to this node/);
+  t.same(speakerNode.state.routes, [], 'no routes without a speaker');
+  await eventually('the router saw the session end', () => downs.includes(NODE.address), WAIT_MS);
+  t.same(received(router), [], 'and dropped the routes');
+});

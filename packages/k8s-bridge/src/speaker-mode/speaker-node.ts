@@ -1,0 +1,292 @@
+/**
+ * `k8s-bridge speaker --node-name NAME`: MetalLB's speaker for one node, in BGP mode. It watches
+ * Services, EndpointSlices, Nodes, the Secrets of MetalLB's namespace and the configuration
+ * (MetalLB's CRDs, or a file), reads the allocations the controller published on the Services
+ * (it never allocates), and announces what MetalLB's rules say this node announces
+ * (bgpRoutesForNode) through a bgp-speaker Speaker.
+ *
+ * Changes are coalesced (debounceMs of quiet, 50 ms by default): a rollout that touches many
+ * EndpointSlices becomes one recomputation, and the routes go to the speaker as a difference
+ * (RouteFeed), so unchanged routes are never re-sent. The peers follow the configuration, the
+ * Node's labels and the password Secrets: a change is applied with Speaker.reconfigure, which
+ * leaves untouched sessions up; only a new AS or router ID restarts the speaker.
+ *
+ * Passes run one at a time; a change arriving during a pass schedules one more.
+ */
+import { isIPv4 } from 'node:net';
+import type { Server } from 'node:net';
+import type { KubeConfig, V1EndpointSlice, V1Node, V1Secret, V1Service } from '@kubernetes/client-node';
+import { Speaker, createLogger, handleControlRequest, startControlServer, summarizeDiff } from 'bgp-speaker';
+import type { RouteInput, SpeakerConfig } from 'bgp-speaker';
+import type { Logger } from 'pino';
+import { bgpRoutesForNode } from '../announce/bgp-routes.js';
+import { NodeSpeakerError, RouteFeed, speakerConfigForNode } from '../announce/node-speaker.js';
+import type { BridgeConfig } from '../config/model.js';
+import type { InformerOptions, ResourceInformer } from '../kube/informer.js';
+import { describeError } from '../kube/errors.js';
+import { endpointSliceInformer, nodeInformer, secretInformer, serviceInformer } from '../kube/informers.js';
+import { CrdConfigSource, StaticConfigSource } from '../sources/cluster-config.js';
+import type { ConfigSource } from '../sources/cluster-config.js';
+import { nodeStateOf, readyEndpointNodes, secretDataOf } from '../sources/kube-objects.js';
+import { announcedServicesOf } from './announced-services.js';
+
+export interface SpeakerNodeOptions {
+  readonly kubeConfig: KubeConfig;
+  /** The node this speaker runs on (the Node object's name). */
+  readonly nodeName: string;
+  /** MetalLB's namespace: its CRDs (without `config`) and the password Secrets. */
+  readonly namespace: string;
+  /** A validated configuration (--config FILE); absent: MetalLB's CRDs in `namespace`. */
+  readonly config?: BridgeConfig;
+  /** BGP router ID; default the Node's IPv4 InternalIP (MetalLB's choice). */
+  readonly routerId?: string;
+  /** Serve the bgp-speaker control socket here (neighbors, routes, neighbor reset...). */
+  readonly controlPath?: string;
+  readonly logger?: Logger;
+  readonly informerOptions?: InformerOptions;
+  /** Quiet time after the last change before routes are recomputed. Default 50 ms. */
+  readonly debounceMs?: number;
+}
+
+/** The outcome of one pass, for logs and tests. */
+export interface SpeakerNodePass {
+  /** The routes this node announces (empty when the speaker does not run). */
+  readonly routes: readonly RouteInput[];
+  readonly announced: readonly string[];
+  readonly withdrawn: readonly string[];
+  /** Addresses of the peers the speaker holds sessions with. */
+  readonly peers: readonly string[];
+  /** Why no speaker runs, when none does. */
+  readonly idle?: string;
+}
+
+export class SpeakerNode {
+  private readonly log: Logger;
+  private readonly services: ResourceInformer<V1Service>;
+  private readonly slices: ResourceInformer<V1EndpointSlice>;
+  private readonly nodes: ResourceInformer<V1Node>;
+  private readonly secrets: ResourceInformer<V1Secret>;
+  private readonly configSource: ConfigSource;
+  private readonly debounceMs: number;
+  private readonly passListeners = new Set<(pass: SpeakerNodePass) => void>();
+
+  private running: Speaker | undefined;
+  private runningConfigText: string | undefined;
+  private feed: RouteFeed | undefined;
+  private control: Server | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private passing: Promise<void> = Promise.resolve();
+  private passQueued = false;
+  private lastPass: SpeakerNodePass = { routes: [], announced: [], withdrawn: [], peers: [], idle: 'not started' };
+  /** Warnings of the running pass and of the one before: each is logged when it first appears. */
+  private notices = new Set<string>();
+  private previousNotices = new Set<string>();
+  private started = false;
+  private stopped = false;
+
+  constructor(private readonly options: SpeakerNodeOptions) {
+    this.log = options.logger ?? createLogger().child({ node: options.nodeName });
+    this.debounceMs = options.debounceMs ?? 50;
+    const kc = options.kubeConfig;
+    const informerOptions = options.informerOptions;
+    this.services = serviceInformer(kc, informerOptions);
+    this.slices = endpointSliceInformer(kc, informerOptions);
+    // Only our own Node decides anything here: watch just that one.
+    this.nodes = nodeInformer(kc, { ...informerOptions, fieldSelector: `metadata.name=${options.nodeName}` });
+    this.secrets = secretInformer(kc, options.namespace, informerOptions);
+    this.configSource =
+      options.config !== undefined
+        ? new StaticConfigSource(options.config)
+        : new CrdConfigSource(kc, options.namespace, {
+            ...(informerOptions === undefined ? {} : { informerOptions }),
+            onProblems: (problems) => this.log.error({ problems }, `the MetalLB objects in ${options.namespace} are not a valid configuration; the last valid one stays in force`),
+          });
+    for (const informer of [this.services, this.slices, this.nodes, this.secrets]) {
+      informer.onChange(() => this.schedule());
+      informer.onError((err) => this.log.warn({ err: describeError(err) }, 'a watch failed; restarting it'));
+    }
+    this.configSource.onChange(() => this.schedule());
+  }
+
+  /** Starts watching; resolves after the first pass (the speaker runs if this node has peers). */
+  async start(timeoutMs = 30_000): Promise<void> {
+    if (this.started) throw new Error('the speaker node is already started');
+    this.started = true;
+    if (this.options.controlPath !== undefined) {
+      this.control = await startControlServer(this.options.controlPath, (request) => {
+        const speaker = this.running;
+        if (speaker === undefined) throw new Error(`no BGP speaker is running on this node: ${this.lastPass.idle ?? 'not started'}`);
+        return handleControlRequest(speaker, request);
+      });
+    }
+    const all = [this.services, this.slices, this.nodes, this.secrets];
+    for (const informer of all) informer.start();
+    this.configSource.start();
+    await Promise.all([...all.map((i) => i.whenSynced(timeoutMs)), this.configSource.whenSynced(timeoutMs)]);
+    this.schedule(0);
+    await this.settled();
+  }
+
+  /**
+   * Stops watching and ends the sessions. With gracefulRestart, peers that negotiated it keep our
+   * routes while we restart (the pod's SIGTERM).
+   */
+  async stop(options: { gracefulRestart?: boolean; message?: string } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.passing;
+    await Promise.all([this.services.stop(), this.slices.stop(), this.nodes.stop(), this.secrets.stop(), this.configSource.stop()]);
+    const speaker = this.running;
+    this.running = undefined;
+    this.feed = undefined;
+    if (speaker !== undefined) await speaker.stop(options.message ?? 'k8s-bridge speaker stopped', { gracefulRestart: options.gracefulRestart ?? false });
+    if (this.control !== undefined) await new Promise<void>((resolve) => this.control?.close(() => resolve()));
+    this.control = undefined;
+  }
+
+  /** The running BGP speaker, if this node has peers. */
+  get speaker(): Speaker | undefined {
+    return this.running;
+  }
+
+  /** The outcome of the last pass. */
+  get state(): SpeakerNodePass {
+    return this.lastPass;
+  }
+
+  /** Called after every pass. Returns the unsubscribe function. */
+  onPass(listener: (pass: SpeakerNodePass) => void): () => void {
+    this.passListeners.add(listener);
+    return () => this.passListeners.delete(listener);
+  }
+
+  /** Resolves once no pass is scheduled or running. */
+  async settled(): Promise<void> {
+    for (;;) {
+      if (this.timer !== undefined) await new Promise((resolve) => setTimeout(resolve, this.debounceMs));
+      await this.passing;
+      if (this.timer === undefined && !this.passQueued) return;
+    }
+  }
+
+  // ------------------------------------------------------------------ passes
+
+  private schedule(delayMs = this.debounceMs): void {
+    if (this.stopped || !this.started) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.passQueued) return;
+      this.passQueued = true;
+      this.passing = this.passing
+        .then(() => {
+          this.passQueued = false;
+          return this.stopped ? undefined : this.pass();
+        })
+        .catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.stack ?? err.message : String(err) }, 'speaker pass failed'));
+    }, delayMs);
+  }
+
+  private async pass(): Promise<void> {
+    this.previousNotices = this.notices;
+    this.notices = new Set();
+    const computed = this.compute();
+    await this.syncSpeaker(computed.speakerConfig, computed.idle);
+    const change = this.feed === undefined ? { announced: [], withdrawn: [] } : this.feed.apply(computed.routes);
+    if (change.announced.length > 0 || change.withdrawn.length > 0) this.log.info(change, 'routes changed');
+    const idle = this.running === undefined ? computed.idle ?? 'the speaker is not running' : undefined;
+    this.lastPass = {
+      routes: this.running === undefined ? [] : computed.routes,
+      announced: change.announced,
+      withdrawn: change.withdrawn,
+      peers: this.running?.config.peers.map((p) => p.address) ?? [],
+      ...(idle === undefined ? {} : { idle }),
+    };
+    for (const listener of this.passListeners) listener(this.lastPass);
+  }
+
+  /** This node's speaker configuration and routes from the informers' current state. */
+  private compute(): { speakerConfig: SpeakerConfig | undefined; routes: readonly RouteInput[]; idle?: string } {
+    const config = this.configSource.current;
+    if (config === undefined) return { speakerConfig: undefined, routes: [], idle: 'no valid configuration' };
+    if (!config.speakerEnabled) return { speakerConfig: undefined, routes: [], idle: 'the configuration disables the speaker (metallb_speaker_enabled: false)' };
+    const layer2 = config.pools.filter((pool) => pool.protocols.includes('layer2')).map((pool) => pool.name);
+    if (layer2.length > 0) this.notice(`these pools are in Layer 2 mode, which this version does not announce yet: ${layer2.join(', ')}`);
+    const nodeObject = this.nodes.get(this.options.nodeName);
+    const node = nodeObject === undefined ? undefined : nodeStateOf(nodeObject);
+    const { services, skipped } = announcedServicesOf(config, this.services.list(), readyEndpointNodes(this.slices.list()));
+    for (const skip of skipped) this.notice(`${skip.service}: ${skip.reason}; not announced`);
+    const routes = bgpRoutesForNode(config, this.options.nodeName, node, services);
+    if (routes.ineligible !== undefined) this.notice(`this node announces nothing: ${routes.ineligible}`);
+    const nodeIp = node?.internalIp;
+    const routerId = this.options.routerId ?? (nodeIp !== undefined && isIPv4(nodeIp) ? nodeIp : undefined);
+    if (routerId === undefined) {
+      return { speakerConfig: undefined, routes: routes.routes, idle: `no router ID: the Node ${this.options.nodeName} has no IPv4 InternalIP; give --router-id` };
+    }
+    try {
+      const lookup = (namespace: string, name: string): Readonly<Record<string, string>> | undefined => {
+        const secret = this.secrets.get(name, namespace);
+        return secret === undefined ? undefined : secretDataOf(secret);
+      };
+      return { speakerConfig: speakerConfigForNode(routes.peers, routerId, lookup, config.namespace), routes: routes.routes };
+    } catch (err) {
+      if (err instanceof NodeSpeakerError) return { speakerConfig: undefined, routes: routes.routes, idle: err.message };
+      throw err;
+    }
+  }
+
+  /** Starts, reconfigures or stops the speaker to match `desired`. */
+  private async syncSpeaker(desired: SpeakerConfig | undefined, idle: string | undefined): Promise<void> {
+    if (desired === undefined) {
+      if (idle !== undefined) this.notice(`no BGP speaker: ${idle}`);
+      if (this.running !== undefined) await this.stopSpeaker(`k8s-bridge: ${idle ?? 'no peers'}`);
+      return;
+    }
+    // The text holds passwords: it is compared, never printed.
+    const text = JSON.stringify(desired);
+    if (this.running !== undefined && text === this.runningConfigText) return;
+    if (this.running !== undefined) {
+      try {
+        const diff = await this.running.reconfigure(desired);
+        this.runningConfigText = text;
+        this.log.info({ change: summarizeDiff(diff) }, 'BGP peers reconfigured');
+        return;
+      } catch (err) {
+        this.log.info({ reason: (err as Error).message }, 'restarting the BGP speaker');
+        await this.stopSpeaker('k8s-bridge: configuration change');
+      }
+    }
+    const speaker = new Speaker(desired, { logger: this.log });
+    speaker.on('error', (err) => this.log.warn({ err: err.message }, 'BGP peer error'));
+    speaker.on('peerUp', (address) => this.log.info({ peer: address }, 'BGP session established'));
+    speaker.on('peerDown', (address, reason) => this.log.info({ peer: address, reason }, 'BGP session down'));
+    try {
+      await speaker.start();
+    } catch (err) {
+      this.notice(`the BGP speaker cannot start: ${(err as Error).message}`);
+      await speaker.stop('k8s-bridge: start failed').catch(() => undefined);
+      return;
+    }
+    this.running = speaker;
+    this.runningConfigText = text;
+    this.feed = new RouteFeed(speaker);
+    this.log.info({ routerId: desired.routerId, asn: desired.asn, peers: desired.peers.map((p) => p.address) }, 'BGP speaker running');
+  }
+
+  private async stopSpeaker(message: string): Promise<void> {
+    const speaker = this.running;
+    this.running = undefined;
+    this.runningConfigText = undefined;
+    this.feed = undefined;
+    await speaker?.stop(message);
+  }
+
+  /** A warning logged when it first appears, not again while every pass finds it. */
+  private notice(message: string): void {
+    if (this.notices.has(message)) return;
+    this.notices.add(message);
+    if (!this.previousNotices.has(message)) this.log.warn(message);
+  }
+}
