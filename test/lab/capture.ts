@@ -20,8 +20,10 @@ export class PacketCapture {
   /** Starts tcpdump on `iface` inside `runner` (TCP port 179 only) and waits until it listens. */
   static async start(runner: Runner, iface: string, dir: string, name = 'bgp.pcap'): Promise<PacketCapture> {
     const file = join(dir, name);
-    // -U: write each packet at once; -Z root: keep writing into our root-owned folder.
-    const proc = runner.spawn('tcpdump', 'tcpdump', ['-i', iface, '-U', '-s', '0', '-Z', 'root', '-w', file, 'tcp port 179']);
+    // --immediate-mode: hand over each packet as it arrives (not when a kernel buffer fills), and
+    // -U: write it at once, so stopping right after an event loses nothing; -Z root: keep writing
+    // into our root-owned folder.
+    const proc = runner.spawn('tcpdump', 'tcpdump', ['-i', iface, '--immediate-mode', '-U', '-s', '0', '-Z', 'root', '-w', file, 'tcp port 179']);
     await pollUntil(
       async () => {
         if (!proc.running) throw new Error(`tcpdump exited: ${proc.output().join('\n')}`);

@@ -180,8 +180,9 @@ export class Lab {
 
   /**
    * One shared L2 segment: a bridge in a namespace of its own and a veth from
-   * it to every member. Returns the bridge node (where a capture can listen on
-   * `br0` and see every packet of the segment).
+   * it to every member. Returns the bridge node. A capture on `br0` sees
+   * broadcasts and floods, but not unicast the bridge has learned to forward
+   * port to port: capture on a member's own interface to see its traffic.
    */
   async segment(members: readonly Attachment[]): Promise<LabNode> {
     this.assertOpen();
