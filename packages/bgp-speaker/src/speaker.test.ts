@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { pino } from 'pino';
 import t from 'tap';
 import type { Test } from 'tap';
-import { buildOpen, encodeMessage, KEEPALIVE_MESSAGE } from '@metallb-ts/bgp-core';
+import { buildOpen, encodeMessage, KEEPALIVE_MESSAGE, packAnnouncements } from '@metallb-ts/bgp-core';
 import type { PeerConfig, SpeakerConfig } from './config/schema.js';
 import { Speaker } from './speaker.js';
 
@@ -308,4 +308,36 @@ t.test('a route for some peers only: the others never get it, and lose it when i
     receivedPrefixes(b, A).join() === '10.13.0.2/32' && receivedPrefixes(c, A).length === 2 ? true : undefined,
   );
   t.pass('retargeting withdrew it from B and announced it to C');
+});
+
+t.test('iBGP: LOCAL_PREF sent and kept, AS path empty; from an eBGP peer LOCAL_PREF is ignored (RFC 4271 5.1.5)', async (t) => {
+  const ibgpB: Node = { ...B, asn: A.asn };
+  const a = await startSpeaker(t, configOf(A, [peerOf(ibgpB)]));
+  const b = await startSpeaker(t, configOf(ibgpB, [peerOf(A)]));
+  a.announce({ prefix: '10.14.0.1/32', localPref: 250 });
+  await established(a, B, b, A);
+  await until('the route at B', () => (b.receivedRoutes(A.address).length === 1 ? true : undefined));
+  const route = b.receivedRoutes(A.address)[0];
+  t.equal(route?.localPref, 250, 'iBGP carries LOCAL_PREF');
+  t.same(route?.asPath, [], 'iBGP: an empty AS_PATH (RFC 4271 5.1.2)');
+});
+
+t.test('LOCAL_PREF received from an eBGP peer is ignored (RFC 4271 5.1.5)', async (t) => {
+  const raw = { address: '127.0.0.35', asn: 64998 };
+  const server = createServer();
+  server.listen(PORT, raw.address);
+  await once(server, 'listening');
+  const options = { fourOctetAs: true, extendedMessage: false };
+  server.on('connection', (socket) => {
+    const open = buildOpen({ localAsn: raw.asn, peerAsn: A.asn, routerId: '10.0.0.35', holdTimeSeconds: 30, families: ['ipv4'] });
+    socket.write(encodeMessage(open, options));
+    socket.write(KEEPALIVE_MESSAGE);
+    const attributes = { origin: 0 as const, asPath: [{ type: 2 as const, asns: [raw.asn] }], nextHop: raw.address, localPref: 777 };
+    for (const message of packAnnouncements(attributes, ['198.51.100.0/24'], 'ipv4', undefined, options)) socket.write(message);
+    socket.on('data', () => {});
+  });
+  t.teardown(() => server.close());
+  const a = await startSpeaker(t, configOf(A, [{ ...peerOf({ ...raw, routerId: '' }), families: ['ipv4'] }]));
+  await until('the raw peer\'s route', () => (a.receivedRoutes(raw.address).length === 1 ? true : undefined));
+  t.equal(a.receivedRoutes(raw.address)[0]?.localPref, null, 'the 777 it sent is not taken');
 });

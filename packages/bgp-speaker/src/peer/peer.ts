@@ -251,10 +251,13 @@ export class Peer {
 
   receivedRoutes(): RouteView[] {
     const needsAs4Merge = this.negotiated !== undefined && !this.negotiated.fourOctetAs;
+    // RFC 4271 section 5.1.5: LOCAL_PREF from an external peer is ignored.
+    const external = this.config.asn !== this.options.localAsn;
     const views: RouteView[] = [];
     for (const [prefix, route] of this.ribIn.entries()) {
       const { attributes, nextHop } = routeParts(route);
-      const view = routeView(prefix, needsAs4Merge ? mergeAs4Path(attributes) : attributes, nextHop);
+      const shown = routeView(prefix, needsAs4Merge ? mergeAs4Path(attributes) : attributes, nextHop);
+      const view = external && shown.localPref !== null ? { ...shown, localPref: null } : shown;
       views.push(this.stale?.has(prefix) === true ? { ...view, stale: true } : view);
     }
     return views;
