@@ -21,3 +21,4 @@ export {
   unsolicitedNeighborAdvertisement,
 } from './ndp.js';
 export type { NeighborAdvertisement, NeighborSolicitation } from './ndp.js';
+export * from './election/index.js';
