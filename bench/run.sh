@@ -5,6 +5,7 @@
 #   bench/run.sh send-table [--routes N] [--per-set N] [--senders ours,gobgp,bird] [--runs N]
 #   bench/run.sh churn [--rate N] [--seconds N] [--pool N]
 #   bench/run.sh codec
+#   bench/run.sh k8s-bridge [--services N] [--max-seconds S] [--cold N] [--phases latency,cold]
 #
 # Needs the packages built first (npx pnpm@12.4.2 -r run build) and, for full-table, send-table
 # and churn, root (the routing daemons) and the Debian packages bird2, frr, gobgpd. See bench/README.md.
@@ -18,11 +19,17 @@ case "$bench" in
   send-table) entry="send-table.bench.js" ;;
   churn) entry="churn.bench.js" ;;
   codec) entry="codec.bench.js" ;;
-  *) echo "usage: bench/run.sh full-table|send-table|churn|codec [options]   (see bench/README.md)" >&2; exit 2 ;;
+  k8s-bridge) entry="k8s-bridge.bench.js" ;;
+  *) echo "usage: bench/run.sh full-table|send-table|churn|codec|k8s-bridge [options]   (see bench/README.md)" >&2; exit 2 ;;
 esac
 shift
 
 if [ ! -f "$root/packages/bgp-core/dist/index.js" ] || [ ! -f "$root/packages/bgp-speaker/dist/cli/main.js" ] || [ ! -f "$root/packages/bgp-speaker/dist/index.js" ]; then
+  echo "bench: build the packages first: cd $root && npx pnpm@12.4.2 -r run build" >&2
+  exit 1
+fi
+
+if [ "$bench" = k8s-bridge ] && [ ! -f "$root/packages/k8s-bridge/dist/cli/main.js" ]; then
   echo "bench: build the packages first: cd $root && npx pnpm@12.4.2 -r run build" >&2
   exit 1
 fi

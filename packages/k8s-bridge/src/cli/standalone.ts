@@ -149,6 +149,7 @@ function computeRoutes(config: BridgeConfig, nodeName: string, state: ClusterSta
   });
   const assignments = new Map<string, { ips: readonly string[]; pool: string }>();
   const announced: AnnouncedService[] = [];
+  const byKey = new Map(state.services.map((service) => [`${service.namespace}/${service.name}`, service]));
   for (const entry of allocateAll(poolSpecs(config), services, allocatorOptions(config))) {
     const key = `${entry.namespace}/${entry.name}`;
     if ('error' in entry) {
@@ -157,7 +158,7 @@ function computeRoutes(config: BridgeConfig, nodeName: string, state: ClusterSta
     }
     if (previous.get(key)?.ips.join() !== entry.ips.join()) log.info({ namespace: entry.namespace, name: entry.name, ips: entry.ips, pool: entry.pool }, 'allocated');
     assignments.set(key, { ips: entry.ips, pool: entry.pool });
-    const service = state.services.find((s) => s.namespace === entry.namespace && s.name === entry.name);
+    const service = byKey.get(key);
     announced.push({
       namespace: entry.namespace,
       name: entry.name,

@@ -45,17 +45,11 @@ export function parseClusterFile(text: string, source: string): ClusterState {
   const secrets = new Map<string, Record<string, string>>();
   const seenServices = new Set<string>();
 
-  parseAllDocuments(text).forEach((doc, index) => {
-    const docPath = `document ${index + 1}`;
-    if (doc.errors.length > 0) {
-      for (const error of doc.errors) problems.push({ path: docPath, reason: error.message.split('\n')[0] ?? error.message });
-      return;
-    }
-    const value: unknown = doc.toJS();
-    if (value === null || value === undefined) return;
+  for (const [docPath, value] of documents(text, problems)) {
+    if (value === null || value === undefined) continue;
     if (!isRecord(value)) {
       problems.push({ path: docPath, reason: 'must be a Kubernetes object or a List' });
-      return;
+      continue;
     }
     const objects: [unknown, string][] = Array.isArray(value['items'])
       ? (value['items'] as unknown[]).map((item, i) => [item, `${docPath}, items[${i}]`])
@@ -92,9 +86,34 @@ export function parseClusterFile(text: string, source: string): ClusterState {
           problems.push({ path: `${path}: kind`, reason: `${JSON.stringify(object['kind'] ?? null)} is not one of Service, EndpointSlice, Node, Secret` });
       }
     }
-  });
+  }
   if (problems.length > 0) throw new ClusterFileError(source, problems);
   return { services, readyEndpointNodes, nodes, secrets };
+}
+
+/**
+ * The file's documents. A file that is JSON (one object or a List, as generated files often are)
+ * is parsed with JSON.parse: the YAML parser takes seconds on 10,000 Services, JSON.parse ~50 ms.
+ */
+function documents(text: string, problems: IpamProblem[]): [string, unknown][] {
+  const start = text.trimStart()[0];
+  if (start === '{' || start === '[') {
+    try {
+      return [['document 1', JSON.parse(text) as unknown]];
+    } catch {
+      // Not JSON after all (a YAML flow mapping): the YAML parser says precisely what is wrong.
+    }
+  }
+  const out: [string, unknown][] = [];
+  parseAllDocuments(text).forEach((doc, index) => {
+    const docPath = `document ${index + 1}`;
+    if (doc.errors.length > 0) {
+      for (const error of doc.errors) problems.push({ path: docPath, reason: error.message.split('\n')[0] ?? error.message });
+      return;
+    }
+    out.push([docPath, doc.toJS() as unknown]);
+  });
+  return out;
 }
 
 /** discovery.k8s.io/v1: an endpoint is ready unless conditions.ready is false (absent means ready). */
