@@ -76,22 +76,33 @@ export async function standalone(args: readonly string[]): Promise<number> {
     return 1;
   }
   const first = computeRoutes(config, nodeName, state, new Map(), log);
-  let speaker: Speaker;
-  try {
-    const namespace = config.namespace;
-    const speakerConfig = speakerConfigForNode(first.peers, routerId, (ns, name) => state.secrets.get(`${ns}/${name}`), namespace);
-    speaker = new Speaker(speakerConfig, { logger: log });
-  } catch (error) {
-    process.stderr.write(`k8s-bridge standalone: ${(error as Error).message}\n`);
-    return 1;
+  // With the speaker disabled (kubespray's metallb_speaker_enabled: false, e.g. Calico announces the
+  // addresses) or no peer for this node, this process allocates only, and says so.
+  let speaker: Speaker | undefined;
+  if (!config.speakerEnabled) {
+    log.warn('the speaker is disabled (metallb_speaker_enabled: false): allocating only, announcing nothing');
+  } else if (first.peers.length === 0) {
+    log.warn('no BGP peer applies to this node (check the peers\' node selectors): allocating only, announcing nothing');
+  } else {
+    try {
+      const speakerConfig = speakerConfigForNode(first.peers, routerId, (ns, name) => state.secrets.get(`${ns}/${name}`), config.namespace);
+      speaker = new Speaker(speakerConfig, { logger: log });
+    } catch (error) {
+      process.stderr.write(`k8s-bridge standalone: ${(error as Error).message}\n`);
+      return 1;
+    }
   }
   const controlPath = values.control ?? DEFAULT_CONTROL_PATH;
-  const control = await startControlServer(controlPath, (request) => handleControlRequest(speaker, request));
-  await speaker.start();
-  const feed = new RouteFeed(speaker);
+  const running = speaker;
+  const control = running === undefined ? undefined : await startControlServer(controlPath, (request) => handleControlRequest(running, request));
+  await speaker?.start();
+  const feed = speaker === undefined ? undefined : new RouteFeed(speaker);
   let assignments = first.assignments;
-  const applied = feed.apply(first.routes);
-  log.info({ routerId, peers: first.peers.map((peer) => peer.address), announced: applied.announced, control: controlPath }, 'k8s-bridge standalone running');
+  const applied = feed?.apply(first.routes);
+  log.info(
+    { routerId, peers: first.peers.map((peer) => peer.address), announced: applied?.announced ?? [], control: control === undefined ? null : controlPath },
+    'k8s-bridge standalone running',
+  );
 
   // Re-read the cluster file when it changes: allocations are kept (fed back as the Services'
   // status, as the cluster would hold them), new ones made, and the routes applied as a difference.
@@ -106,7 +117,7 @@ export async function standalone(args: readonly string[]): Promise<number> {
     }
     const next = computeRoutes(config, nodeName, state, assignments, log);
     assignments = next.assignments;
-    const change = feed.apply(next.routes);
+    const change = feed?.apply(next.routes) ?? { announced: [], withdrawn: [] };
     log.info(change, 'services file re-read');
   };
   const watcher: FSWatcher = watch(dirname(servicesPath), (_event, file) => {
@@ -121,11 +132,12 @@ export async function standalone(args: readonly string[]): Promise<number> {
       watcher.close();
       if (timer !== undefined) clearTimeout(timer);
       const done = () => {
-        control.close();
+        control?.close();
         resolve(0);
       };
       setTimeout(done, 1800).unref();
-      void speaker.stop(`k8s-bridge stopped (${signal})`, { gracefulRestart: true }).finally(done);
+      if (speaker === undefined) done();
+      else void speaker.stop(`k8s-bridge stopped (${signal})`, { gracefulRestart: true }).finally(done);
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
