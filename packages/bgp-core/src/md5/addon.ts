@@ -43,7 +43,7 @@ function checkAvailability(): Availability {
     const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
     return {
       reason:
-        'TCP-MD5 addon not built or not loadable (run `node scripts/build-addon.mjs` in ' +
+        'TCP-MD5 addon not built or not loadable (run `node ../../scripts/build-native-addon.mjs tcp_md5 setKey` in ' +
         `packages/bgp-core): ${detail}`,
     };
   }

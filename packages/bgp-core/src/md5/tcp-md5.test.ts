@@ -100,7 +100,7 @@ function errorCode(fn: () => unknown): string | undefined {
 t.test('the addon is built and the kernel accepts TCP_MD5SIG', async (t) => {
   t.doesNotThrow(
     assertTcpMd5Available,
-    'TCP-MD5 must be available: build it with `node scripts/build-addon.mjs` in packages/bgp-core',
+    'TCP-MD5 must be available: build it with `pnpm -r run build` (scripts/build-native-addon.mjs)',
   );
   t.equal(tcpMd5Available(), true);
 });

@@ -116,7 +116,7 @@ function loadAddon(): PacketSocketAddon {
     const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new PacketSocketError(
       'ERR_PACKET_SOCKET_UNAVAILABLE',
-      'packet_socket addon not built or not loadable (run `node scripts/build-addon.mjs` in ' +
+      'packet_socket addon not built or not loadable (run `node ../../scripts/build-native-addon.mjs packet_socket PacketSocket` in ' +
         `packages/l2-announcer): ${detail}`,
     );
   }

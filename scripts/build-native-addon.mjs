@@ -1,38 +1,51 @@
 #!/usr/bin/env node
-// Builds the AF_PACKET native addon (binding.gyp -> build/Release/packet_socket.node) with the
+// Builds a package's native addon (binding.gyp -> build/Release/<target>.node) with the
 // node-gyp from this package's node_modules, against the Node.js headers installed next to
 // the running node (e.g. /usr/include/node for /usr/bin/node), so nothing is downloaded.
 //
 // Needs python3, make and a C++ compiler. Exits non-zero with a clear message otherwise.
-// L2_ANNOUNCER_NODEDIR=<dir> overrides the header directory (<dir>/include/node/node_api.h).
+// NATIVE_ADDON_NODEDIR=<dir> overrides the header directory (<dir>/include/node/node_api.h).
+//
+// Usage, from a package's build script (the package is the current directory):
+//   node ../../scripts/build-native-addon.mjs TARGET EXPORT
+// TARGET is binding.gyp's target name, EXPORT a function the built addon must export (checked by
+// loading it once). Used by bgp-core (tcp_md5, setKey) and l2-announcer (packet_socket, PacketSocket).
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const addonPath = join(packageRoot, 'build', 'Release', 'packet_socket.node');
+const [target, requiredExport] = process.argv.slice(2);
+if (target === undefined || requiredExport === undefined) {
+  process.stderr.write('usage: node build-native-addon.mjs TARGET EXPORT (run in the package folder)\n');
+  process.exit(2);
+}
+const packageRoot = process.cwd();
+if (!existsSync(join(packageRoot, 'binding.gyp'))) {
+  process.stderr.write(`build-addon: ERROR: no binding.gyp in ${packageRoot}: run this from the package folder.\n`);
+  process.exit(1);
+}
+const addonPath = join(packageRoot, 'build', 'Release', `${target}.node`);
 
 function fail(message, hint) {
   process.stderr.write(`build-addon: ERROR: ${message}\n`);
   if (hint) process.stderr.write(`build-addon: ${hint}\n`);
-  process.stderr.write('build-addon: the packet_socket addon was NOT built.\n');
+  process.stderr.write(`build-addon: the ${target} addon was NOT built.\n`);
   process.exit(1);
 }
 
 function findNodeDir() {
-  const override = process.env.L2_ANNOUNCER_NODEDIR;
+  const override = process.env.NATIVE_ADDON_NODEDIR;
   const candidate = override ? resolve(override) : resolve(dirname(process.execPath), '..');
   const header = join(candidate, 'include', 'node', 'node_api.h');
   if (!existsSync(header)) {
     fail(
       `Node.js headers not found: ${header} does not exist.`,
       override
-        ? 'L2_ANNOUNCER_NODEDIR must be a directory holding include/node/node_api.h.'
+        ? 'NATIVE_ADDON_NODEDIR must be a directory holding include/node/node_api.h.'
         : `Install the headers that match ${process.execPath} (${process.version}), e.g. Debian's ` +
-            'nodejs/libnode-dev package, or set L2_ANNOUNCER_NODEDIR=<dir with include/node>.',
+            'nodejs/libnode-dev package, or set NATIVE_ADDON_NODEDIR=<dir with include/node>.',
     );
   }
   return candidate;
@@ -58,7 +71,7 @@ function checkTool(command, args, what) {
 }
 
 if (process.platform === 'win32') {
-  fail('building on Windows is not supported (AF_PACKET is Linux-only).');
+  fail('building on Windows is not supported (the addons use Linux socket options: TCP_MD5SIG, AF_PACKET).');
 }
 
 const nodeDir = findNodeDir();
@@ -88,10 +101,10 @@ if (result.status !== 0) {
 }
 if (!existsSync(addonPath)) fail(`node-gyp succeeded but ${addonPath} is missing.`);
 
-// Load it once, so a broken binary fails the build rather than the first announcement.
+// Load it once, so a broken binary fails the build rather than its first use.
 try {
   const addon = createRequire(import.meta.url)(addonPath);
-  if (typeof addon.PacketSocket !== 'function') throw new Error('PacketSocket is missing');
+  if (typeof addon[requiredExport] !== 'function') throw new Error(`${requiredExport} is missing`);
 } catch (err) {
   fail(`the built addon does not load: ${err instanceof Error ? err.message : String(err)}`);
 }
