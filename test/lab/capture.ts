@@ -102,11 +102,8 @@ export interface Flow {
   readonly gaps: number;
 }
 
-/**
- * Puts each direction of each connection back together. Retransmitted and
- * overlapping segments are trimmed to the bytes not seen yet.
- */
-export function reassemble(segments: readonly TcpSegment[]): Flow[] {
+/** The segments of each direction of each connection, in sequence order (then capture time). */
+export function segmentsByDirection(segments: readonly TcpSegment[]): TcpSegment[][] {
   const byDirection = new Map<string, TcpSegment[]>();
   for (const s of segments) {
     const key = `${s.stream}|${s.src}|${s.srcPort}`;
@@ -114,9 +111,16 @@ export function reassemble(segments: readonly TcpSegment[]): Flow[] {
     if (list === undefined) byDirection.set(key, [s]);
     else list.push(s);
   }
+  return [...byDirection.values()].map((list) => [...list].sort((a, b) => a.seq - b.seq || a.time - b.time));
+}
+
+/**
+ * Puts each direction of each connection back together. Retransmitted and
+ * overlapping segments are trimmed to the bytes not seen yet.
+ */
+export function reassemble(segments: readonly TcpSegment[]): Flow[] {
   const flows: Flow[] = [];
-  for (const list of byDirection.values()) {
-    const sorted = [...list].sort((a, b) => a.seq - b.seq || a.time - b.time);
+  for (const sorted of segmentsByDirection(segments)) {
     const first = sorted[0];
     if (first === undefined) continue;
     const parts: Buffer[] = [];

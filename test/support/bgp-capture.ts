@@ -4,7 +4,7 @@
  * describe-message (not our codec), so a test can say "after the ROUTE-REFRESH from FRR we sent
  * these UPDATEs" or "we sent NOTIFICATION 6/3" from what crossed the wire.
  */
-import { readTcpSegments, splitBgpMessages } from '../lab/capture.js';
+import { readTcpSegments, segmentsByDirection, splitBgpMessages } from '../lab/capture.js';
 import type { TcpSegment } from '../lab/capture.js';
 import { describeMessage } from '../lab/describe-message.js';
 import type { MessageSummary } from '../lab/describe-message.js';
@@ -24,16 +24,8 @@ export async function wireMessages(pcap: string): Promise<WireMessage[]> {
 }
 
 export function messagesOf(segments: readonly TcpSegment[]): WireMessage[] {
-  const byDirection = new Map<string, TcpSegment[]>();
-  for (const s of segments) {
-    const key = `${s.stream}|${s.src}|${s.srcPort}`;
-    const list = byDirection.get(key);
-    if (list === undefined) byDirection.set(key, [s]);
-    else list.push(s);
-  }
   const out: WireMessage[] = [];
-  for (const list of byDirection.values()) {
-    const sorted = [...list].sort((a, b) => a.seq - b.seq || a.time - b.time);
+  for (const sorted of segmentsByDirection(segments)) {
     const first = sorted[0];
     if (first === undefined) continue;
     // The stream's bytes and, for each segment kept, the stream offset where it ends and its time.
