@@ -4,7 +4,7 @@
  * TypeScript). Linux only; needs CAP_NET_RAW.
  */
 export { Layer2Announcer } from './responder.js';
-export type { Layer2AnnouncerOptions, Layer2Logger, Layer2Stats } from './responder.js';
+export type { Layer2AnnouncerOptions, Layer2Logger, Layer2Stats, OwnOptions } from './responder.js';
 export { isDefaultAnnounceInterface, listLinks, readLink, selectInterfaces } from './interfaces.js';
 export type { LinkInfo } from './interfaces.js';
 export { PacketSocketError, openPacketSocket } from './native/addon.js';

@@ -141,3 +141,44 @@ t.test('send failures are logged, not thrown; close closes all sockets', async (
   t.ok(sockets.every((s) => s.closed));
   t.throws(() => announcer.own('192.0.2.3'), /closed/);
 });
+
+t.test('an address owned on some interfaces is answered and announced only there', async (t) => {
+  const { announcer, arp, ndp } = setup();
+  announcer.own('192.0.2.2', { interfaces: ['eth1'] });
+  t.same(announcer.interfacesOf('192.0.2.2'), ['eth1']);
+  t.equal(arp('eth0').sent.length, 0, 'no announcement on eth0');
+  t.equal(arp('eth1').sent.length, 2, 'request + reply on eth1');
+  arp('eth0').receive(ARP_REQUEST);
+  t.equal(arp('eth0').sent.length, 0, 'a request on eth0 gets no answer');
+  announcer.own('2001:db8::2', { interfaces: ['eth1'] });
+  t.same(ndp('eth0').groups, [], 'the solicited-node group is joined only where the address lives');
+  t.same(ndp('eth1').groups, ['33:33:ff:00:00:02']);
+  ndp('eth0').receive(NEIGHBOR_SOLICITATION);
+  t.equal(ndp('eth0').sent.length, 0, 'NS on eth0: no answer');
+
+  // Owning again on the same interfaces is a no-op; on others it moves and announces again.
+  announcer.own('192.0.2.2', { interfaces: ['eth1'] });
+  t.equal(arp('eth1').sent.length, 2, 'same interfaces: nothing new sent');
+  announcer.own('192.0.2.2', { interfaces: ['eth0'] });
+  t.equal(arp('eth0').sent.length, 2, 'moved to eth0: announced there');
+  arp('eth0').receive(ARP_REQUEST);
+  t.equal(arp('eth0').sent.length, 3, 'and answered there');
+  t.throws(() => announcer.own('192.0.2.9', { interfaces: ['eth7'] }), /interface eth7 is not one of this announcer's \(eth0, eth1\)/);
+  t.same(announcer.addresses.includes('192.0.2.9'), false, 'a refused own() owns nothing');
+  announcer.close();
+});
+
+t.test('counters per address, kept after disown (Prometheus counters never go back)', async (t) => {
+  const { announcer, arp } = setup();
+  announcer.own('192.0.2.2');
+  arp('eth0').receive(ARP_REQUEST);
+  arp('eth0').receive(ARP_REQUEST);
+  announcer.own('192.0.2.3');
+  announcer.disown('192.0.2.2');
+  t.same(Object.fromEntries(announcer.addressStats()), {
+    '192.0.2.2': { requestsReceived: 2, responsesSent: 2, gratuitousSent: 4 },
+    '192.0.2.3': { requestsReceived: 0, responsesSent: 0, gratuitousSent: 4 },
+  });
+  t.same(announcer.stats, { requestsReceived: 2, responsesSent: 2, gratuitousSent: 8 }, 'the totals agree');
+  announcer.close();
+});

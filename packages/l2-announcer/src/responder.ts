@@ -42,7 +42,11 @@ export interface Layer2AnnouncerOptions {
   readonly openSocket?: (link: LinkInfo, etherType: number) => FrameSocket;
 }
 
-/** Counters behind metallb_layer2_requests_received / _responses_sent / _gratuitous_sent. */
+/**
+ * Counters behind metallb_layer2_requests_received / _responses_sent / _gratuitous_sent (MetalLB
+ * counts them per address: label `ip`). Kept after an address is disowned, as Prometheus counters
+ * must not go back.
+ */
 export interface Layer2Stats {
   /** ARP requests and Neighbor Solicitations received for addresses we own. */
   requestsReceived: number;
@@ -52,27 +56,36 @@ export interface Layer2Stats {
   gratuitousSent: number;
 }
 
+export interface OwnOptions {
+  /** Answer and announce only on these of the announcer's interfaces (default: all of them). */
+  readonly interfaces?: readonly string[];
+}
+
 interface Port {
   readonly link: LinkInfo;
   readonly arp: FrameSocket;
   readonly ndp: FrameSocket;
   /** Solicited-node group MAC -> how many owned addresses need it (several can share one). */
   readonly groups: Map<string, number>;
+  /** Whether this port answers for an address: owned, on this interface. */
+  readonly answersFor: (ip: string) => boolean;
 }
 
 const SILENT: Layer2Logger = { info() {}, warn() {}, debug() {} };
 
 export class Layer2Announcer {
+  /** Totals over every address. */
   readonly stats: Layer2Stats = { requestsReceived: 0, responsesSent: 0, gratuitousSent: 0 };
+  private readonly statsByAddress = new Map<string, Layer2Stats>();
   private readonly ports: Port[] = [];
-  private readonly owned = new Set<string>();
+  /** Owned address -> the ports it is answered and announced on. */
+  private readonly owned = new Map<string, readonly Port[]>();
   /** Pending repeat timers of each address's announcement burst. */
   private readonly bursts = new Map<string, NodeJS.Timeout>();
   private readonly log: Layer2Logger;
   private readonly repeats: number;
   private readonly intervalMs: number;
   private closed = false;
-  private readonly ownsAddress = (ip: string): boolean => this.owned.has(ip);
 
   constructor(options: Layer2AnnouncerOptions = {}) {
     this.log = options.logger ?? SILENT;
@@ -98,18 +111,37 @@ export class Layer2Announcer {
 
   /** The addresses currently owned (canonical text). */
   get addresses(): string[] {
-    return [...this.owned];
+    return [...this.owned.keys()];
   }
 
-  /** Start answering for `ip` and announce it (at once, then `gratuitousRepeats` more times). */
-  own(ip: string): void {
+  /** The interfaces `ip` is answered on, or undefined when it is not owned. */
+  interfacesOf(ip: string): string[] | undefined {
+    return this.owned.get(canonicalIp(ip))?.map((port) => port.link.name);
+  }
+
+  /** The counters of each address that has counted anything (owned now or before). */
+  addressStats(): ReadonlyMap<string, Readonly<Layer2Stats>> {
+    return this.statsByAddress;
+  }
+
+  /**
+   * Start answering for `ip` and announce it (at once, then `gratuitousRepeats` more times).
+   * Owning an owned address again on the same interfaces does nothing; on other interfaces it
+   * moves the address there and announces it again.
+   */
+  own(ip: string, options: OwnOptions = {}): void {
     this.assertOpen();
     if (!isIPv4(ip) && !isIPv6(ip)) throw new TypeError(`not an IP address: ${JSON.stringify(ip)}`);
     const address = canonicalIp(ip);
-    if (this.owned.has(address)) return;
-    this.owned.add(address);
-    if (isIPv6(address)) this.joinSolicitedNode(address);
-    this.log.info({ ip: address }, 'owning address');
+    const ports = this.portsNamed(options.interfaces);
+    const current = this.owned.get(address);
+    if (current !== undefined) {
+      if (sameMembers(current, ports)) return;
+      this.disown(address);
+    }
+    this.owned.set(address, ports);
+    if (isIPv6(address)) this.joinSolicitedNode(address, ports);
+    this.log.info({ ip: address, interfaces: ports.map((p) => p.link.name) }, 'owning address');
     this.announce(address, this.repeats);
   }
 
@@ -117,10 +149,12 @@ export class Layer2Announcer {
   disown(ip: string): void {
     if (!isIPv4(ip) && !isIPv6(ip)) throw new TypeError(`not an IP address: ${JSON.stringify(ip)}`);
     const address = canonicalIp(ip);
-    if (!this.owned.delete(address)) return;
+    const ports = this.owned.get(address);
+    if (ports === undefined) return;
+    this.owned.delete(address);
     clearTimeout(this.bursts.get(address));
     this.bursts.delete(address);
-    if (isIPv6(address) && !this.closed) this.leaveSolicitedNode(address);
+    if (isIPv6(address) && !this.closed) this.leaveSolicitedNode(address, ports);
     this.log.info({ ip: address }, 'disowned address');
   }
 
@@ -146,7 +180,7 @@ export class Layer2Announcer {
       arp.close();
       throw err;
     }
-    const port: Port = { link, arp, ndp, groups: new Map() };
+    const port: Port = { link, arp, ndp, groups: new Map(), answersFor: (ip) => this.owned.get(ip)?.includes(port) === true };
     arp.startReceiving((frame, packetType) => this.onArpFrame(port, frame, packetType));
     ndp.startReceiving((frame, packetType) => this.onIpv6Frame(port, frame, packetType));
     return port;
@@ -156,31 +190,32 @@ export class Layer2Announcer {
     if (packetType === PACKET_OUTGOING || this.closed) return;
     const request = parseArpFrame(frame);
     if (request === undefined) return;
-    const reply = arpReplyFor(request, port.link.mac, this.ownsAddress);
+    const reply = arpReplyFor(request, port.link.mac, port.answersFor);
     if (reply === undefined) return;
-    this.stats.requestsReceived += 1;
-    if (this.send(port, port.arp, reply, `ARP reply for ${request.targetIp}`)) this.stats.responsesSent += 1;
+    this.count(request.targetIp, 'requestsReceived');
+    if (this.send(port, port.arp, reply, `ARP reply for ${request.targetIp}`)) this.count(request.targetIp, 'responsesSent');
   }
 
   private onIpv6Frame(port: Port, frame: Buffer, packetType: number): void {
     if (packetType === PACKET_OUTGOING || this.closed) return;
     const solicitation = parseNeighborSolicitation(frame);
     if (solicitation === undefined) return;
-    const advertisement = neighborAdvertisementFor(solicitation, port.link.mac, this.ownsAddress);
+    const advertisement = neighborAdvertisementFor(solicitation, port.link.mac, port.answersFor);
     if (advertisement === undefined) return;
-    this.stats.requestsReceived += 1;
-    if (this.send(port, port.ndp, advertisement, `NA for ${solicitation.targetIp}`)) this.stats.responsesSent += 1;
+    this.count(solicitation.targetIp, 'requestsReceived');
+    if (this.send(port, port.ndp, advertisement, `NA for ${solicitation.targetIp}`)) this.count(solicitation.targetIp, 'responsesSent');
   }
 
-  /** One round of announcements on every interface, then the next round after the interval. */
+  /** One round of announcements on the address's interfaces, then the next round after the interval. */
   private announce(address: string, remaining: number): void {
-    if (this.closed || !this.owned.has(address)) return;
-    for (const port of this.ports) {
+    const ports = this.owned.get(address);
+    if (this.closed || ports === undefined) return;
+    for (const port of ports) {
       const frames = isIPv4(address)
         ? gratuitousArpFrames(address, port.link.mac).map((frame) => ({ socket: port.arp, frame }))
         : [{ socket: port.ndp, frame: unsolicitedNeighborAdvertisement(address, port.link.mac) }];
       for (const { socket, frame } of frames) {
-        if (this.send(port, socket, frame, `announcement of ${address}`)) this.stats.gratuitousSent += 1;
+        if (this.send(port, socket, frame, `announcement of ${address}`)) this.count(address, 'gratuitousSent');
       }
     }
     if (remaining <= 0) {
@@ -190,6 +225,26 @@ export class Layer2Announcer {
     const timer = setTimeout(() => this.announce(address, remaining - 1), this.intervalMs);
     timer.unref();
     this.bursts.set(address, timer);
+  }
+
+  private count(address: string, counter: keyof Layer2Stats): void {
+    this.stats[counter] += 1;
+    let perAddress = this.statsByAddress.get(address);
+    if (perAddress === undefined) {
+      perAddress = { requestsReceived: 0, responsesSent: 0, gratuitousSent: 0 };
+      this.statsByAddress.set(address, perAddress);
+    }
+    perAddress[counter] += 1;
+  }
+
+  /** The ports of the named interfaces (all when absent); a name we have no port for is an error. */
+  private portsNamed(names: readonly string[] | undefined): readonly Port[] {
+    if (names === undefined) return this.ports;
+    return [...new Set(names)].map((name) => {
+      const port = this.ports.find((p) => p.link.name === name);
+      if (port === undefined) throw new RangeError(`interface ${name} is not one of this announcer's (${this.interfaces.join(', ') || 'none'})`);
+      return port;
+    });
   }
 
   /** Sends, logging failures (an interface going down must not stop the others). */
@@ -204,9 +259,9 @@ export class Layer2Announcer {
   }
 
   /** RFC 4861 section 7.2.1: NS for our address arrive at its solicited-node group. */
-  private joinSolicitedNode(address: string): void {
+  private joinSolicitedNode(address: string, ports: readonly Port[]): void {
     const mac = multicastMac(solicitedNodeMulticast(address));
-    for (const port of this.ports) {
+    for (const port of ports) {
       const count = port.groups.get(mac) ?? 0;
       if (count === 0) {
         try {
@@ -220,9 +275,9 @@ export class Layer2Announcer {
     }
   }
 
-  private leaveSolicitedNode(address: string): void {
+  private leaveSolicitedNode(address: string, ports: readonly Port[]): void {
     const mac = multicastMac(solicitedNodeMulticast(address));
-    for (const port of this.ports) {
+    for (const port of ports) {
       const count = port.groups.get(mac);
       if (count === undefined) continue;
       if (count > 1) {
@@ -241,4 +296,8 @@ export class Layer2Announcer {
   private assertOpen(): void {
     if (this.closed) throw new Error('Layer2Announcer is closed');
   }
+}
+
+function sameMembers<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((item) => b.includes(item));
 }
