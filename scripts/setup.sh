@@ -5,10 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=12.4.2
-DEBIAN_PACKAGES=(frr gobgpd bird2 iproute2 iputils-arping tshark tcpdump procps)
+DEBIAN_PACKAGES=(frr gobgpd bird2 iproute2 iputils-arping ndisc6 tshark tcpdump procps)
 
 need_apt=0
-for tool in /usr/lib/frr/bgpd gobgpd bird tshark tcpdump ip arping; do
+for tool in /usr/lib/frr/bgpd gobgpd bird tshark tcpdump ip arping ndisc6; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "$tool" ] || need_apt=1
 done
 if [ "$need_apt" = 1 ]; then

@@ -1,10 +1,11 @@
 /**
  * k8s-bridge speaker --node-name NAME [--kubeconfig PATH] [--config FILE] [--namespace NS]
- *                    [--router-id ADDRESS] [--control PATH]
+ *                    [--router-id ADDRESS] [--control PATH] [--layer2-port PORT] [--metrics ADDRESS:PORT]
  *
- * MetalLB's speaker for one node, in the cluster: announces over BGP the addresses the controller
+ * MetalLB's speaker for one node, in the cluster: announces the addresses the controller
  * published on Services, as MetalLB's rules say this node does (peers and advertisements from
- * MetalLB's CRDs, or --config FILE). The bgp-speaker CLI works on its control socket
+ * MetalLB's CRDs, or --config FILE): over BGP, and in Layer 2 mode by answering ARP/NDP (the
+ * speakers heartbeat each other on their Nodes' InternalIPs, UDP --layer2-port, default 7946). The bgp-speaker CLI works on its control socket
  * (`bgp-speaker neighbors --control PATH`). On SIGTERM the sessions are closed for a graceful
  * restart (peers that negotiated it keep our routes meanwhile) and it exits 0.
  */
@@ -13,17 +14,23 @@ import { DEFAULT_CONTROL_PATH, createLogger } from 'bgp-speaker';
 import { DEFAULT_NAMESPACE } from '../config/crds.js';
 import { loadConfigFile } from '../config/index.js';
 import type { BridgeConfig } from '../config/model.js';
+import { DEFAULT_LAYER2_PORT } from '../layer2/layer2-node.js';
+import { parseListenAddress, startBridgeMetrics } from '../metrics/bridge-metrics.js';
+import { parsePortOption } from './options.js';
+import type { ListenAddress } from '../metrics/bridge-metrics.js';
 import { SpeakerNode } from '../speaker-mode/speaker-node.js';
 import { loadKubeConfig, nextStopSignal } from './kube-connection.js';
 
 export const SPEAKER_USAGE =
-  'usage: k8s-bridge speaker --node-name NAME [--kubeconfig PATH] [--config FILE] [--namespace NS] [--router-id ADDRESS] [--control PATH]';
+  'usage: k8s-bridge speaker --node-name NAME [--kubeconfig PATH] [--config FILE] [--namespace NS] [--router-id ADDRESS] [--control PATH] [--layer2-port PORT] [--metrics ADDRESS:PORT]';
 
 /** A pod's SIGTERM: leave quickly, the sessions are closed for graceful restart. */
 const STOP_TIMEOUT_MS = 1800;
 
 export async function speaker(args: readonly string[]): Promise<number> {
-  let values: { kubeconfig?: string; config?: string; namespace?: string; 'node-name'?: string; 'router-id'?: string; control?: string };
+  let values: {
+    kubeconfig?: string; config?: string; namespace?: string; 'node-name'?: string; 'router-id'?: string; control?: string; 'layer2-port'?: string; metrics?: string;
+  };
   try {
     values = parseArgs({
       args: [...args],
@@ -34,6 +41,8 @@ export async function speaker(args: readonly string[]): Promise<number> {
         'node-name': { type: 'string' },
         'router-id': { type: 'string' },
         control: { type: 'string' },
+        'layer2-port': { type: 'string' },
+        metrics: { type: 'string' },
       },
       strict: true,
     }).values;
@@ -50,7 +59,10 @@ export async function speaker(args: readonly string[]): Promise<number> {
   const controlPath = values.control ?? DEFAULT_CONTROL_PATH;
   let config: BridgeConfig | undefined;
   let node: SpeakerNode;
+  let metricsListen: ListenAddress | undefined;
   try {
+    const layer2Port = values['layer2-port'] === undefined ? DEFAULT_LAYER2_PORT : parsePortOption('layer2-port', values['layer2-port']);
+    if (values.metrics !== undefined) metricsListen = parseListenAddress(values.metrics);
     if (values.config !== undefined) config = loadConfigFile(values.config);
     node = new SpeakerNode({
       kubeConfig: loadKubeConfig(values.kubeconfig),
@@ -58,6 +70,7 @@ export async function speaker(args: readonly string[]): Promise<number> {
       namespace: values.namespace ?? config?.namespace ?? DEFAULT_NAMESPACE,
       controlPath,
       logger: log,
+      layer2: { port: layer2Port },
       ...(config === undefined ? {} : { config }),
       ...(values['router-id'] === undefined ? {} : { routerId: values['router-id'] }),
     });
@@ -66,6 +79,14 @@ export async function speaker(args: readonly string[]): Promise<number> {
     return 1;
   }
   for (const warning of config?.warnings ?? []) log.warn(warning);
+  const running = node;
+  const metricsServer = metricsListen === undefined
+    ? undefined
+    : await startBridgeMetrics(metricsListen, { peerStats: () => running.speaker?.peerStats() ?? [], layer2: running.layer2 }).catch((error: unknown) => error as Error);
+  if (metricsServer instanceof Error) {
+    process.stderr.write(`k8s-bridge speaker: ${metricsServer.message}\n`);
+    return 1;
+  }
   const stopping = nextStopSignal();
   const started = node.start().then(
     () => undefined,
@@ -75,6 +96,7 @@ export async function speaker(args: readonly string[]): Promise<number> {
   if (first instanceof Error) {
     process.stderr.write(`k8s-bridge speaker: ${first.message}\n`);
     await node.stop();
+    metricsServer?.close();
     return 1;
   }
   log.info({ control: controlPath, peers: node.state.peers, routes: node.state.routes.length, idle: node.state.idle }, 'k8s-bridge speaker running');
@@ -84,5 +106,6 @@ export async function speaker(args: readonly string[]): Promise<number> {
     node.stop({ gracefulRestart: true, message: `k8s-bridge stopped (${signal})` }),
     new Promise((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS).unref()),
   ]);
+  metricsServer?.close();
   return 0;
 }

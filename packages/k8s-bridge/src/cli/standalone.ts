@@ -1,11 +1,14 @@
 /**
  * k8s-bridge standalone --config FILE --services FILE --node-name NAME [--router-id ADDRESS]
- *                       [--control PATH]
+ *                       [--control PATH] [--layer2-port PORT] [--metrics ADDRESS:PORT]
  *
  * Allocation and announcement in one process, with no cluster: the configuration (kubespray
  * variables or MetalLB CRDs) and a file standing in for the cluster (Services, EndpointSlices,
  * Nodes, Secrets), re-read whenever it changes. Every node running it computes the same
- * allocations, and announces over BGP what MetalLB's rules say this node announces.
+ * allocations, and announces what MetalLB's rules say this node announces: over BGP for the
+ * pools of BGPAdvertisements, by answering ARP/NDP for the pools of L2Advertisements (Layer 2
+ * mode: the speakers of the Nodes listed heartbeat each other on InternalIP:--layer2-port and
+ * each address is answered by one of them).
  */
 import { readFileSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
@@ -16,17 +19,22 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_CONTROL_PATH, Speaker, createLogger, handleControlRequest, startControlServer } from 'bgp-speaker';
 import { bgpRoutesForNode } from '../announce/bgp-routes.js';
 import type { AnnouncedService } from '../announce/bgp-routes.js';
+import { layer2ClaimsForNode } from '../announce/layer2-claims.js';
 import { RouteFeed, speakerConfigForNode } from '../announce/node-speaker.js';
 import { loadConfigFile } from '../config/index.js';
+import { layer2PoolNames } from '../config/model.js';
 import type { BridgeConfig } from '../config/model.js';
 import { allocateAll } from '../ipam/dry-run.js';
 import { allocatorOptions, poolSpecs } from '../ipam/from-config.js';
 import type { ServiceSpec } from '../ipam/types.js';
+import { DEFAULT_LAYER2_PORT, Layer2Node } from '../layer2/layer2-node.js';
+import { parseListenAddress, startBridgeMetrics } from '../metrics/bridge-metrics.js';
+import { parsePortOption } from './options.js';
 import { parseClusterFile } from '../sources/cluster-file.js';
 import type { ClusterState } from '../sources/cluster-file.js';
 
 export const STANDALONE_USAGE =
-  'usage: k8s-bridge standalone --config FILE --services FILE --node-name NAME [--router-id ADDRESS] [--control PATH]';
+  'usage: k8s-bridge standalone --config FILE --services FILE --node-name NAME [--router-id ADDRESS] [--control PATH] [--layer2-port PORT] [--metrics ADDRESS:PORT]';
 
 /** Editors and ConfigMaps replace a file in several steps; act once they are done. */
 const RELOAD_DEBOUNCE_MS = 200;
@@ -34,11 +42,19 @@ const RELOAD_DEBOUNCE_MS = 200;
 const ROUTER_ID_WAIT_MS = 5000;
 
 export async function standalone(args: readonly string[]): Promise<number> {
-  let values: { config?: string; services?: string; 'node-name'?: string; 'router-id'?: string; control?: string };
+  let values: { config?: string; services?: string; 'node-name'?: string; 'router-id'?: string; control?: string; 'layer2-port'?: string; metrics?: string };
   try {
     values = parseArgs({
       args: [...args],
-      options: { config: { type: 'string' }, services: { type: 'string' }, 'node-name': { type: 'string' }, 'router-id': { type: 'string' }, control: { type: 'string' } },
+      options: {
+        config: { type: 'string' },
+        services: { type: 'string' },
+        'node-name': { type: 'string' },
+        'router-id': { type: 'string' },
+        control: { type: 'string' },
+        'layer2-port': { type: 'string' },
+        metrics: { type: 'string' },
+      },
       strict: true,
     }).values;
   } catch (error) {
@@ -54,7 +70,11 @@ export async function standalone(args: readonly string[]): Promise<number> {
   const log = createLogger().child({ node: nodeName });
   let config: BridgeConfig;
   let state: ClusterState;
+  let layer2Port = DEFAULT_LAYER2_PORT;
+  let metricsListen: ReturnType<typeof parseListenAddress> | undefined;
   try {
+    if (values['layer2-port'] !== undefined) layer2Port = parsePortOption('layer2-port', values['layer2-port']);
+    if (values.metrics !== undefined) metricsListen = parseListenAddress(values.metrics);
     config = loadConfigFile(configPath);
     state = parseClusterFile(readFileSync(servicesPath, 'utf8'), servicesPath);
   } catch (error) {
@@ -62,28 +82,27 @@ export async function standalone(args: readonly string[]): Promise<number> {
     return 1;
   }
   for (const warning of config.warnings) log.warn(warning);
-  const layer2Pools = config.pools.filter((pool) => pool.protocols.includes('layer2')).map((pool) => pool.name);
-  if (layer2Pools.length > 0) {
-    log.warn({ pools: layer2Pools }, 'these pools are announced in Layer 2 mode, which this version does not do yet: their addresses are allocated but not announced');
-  }
+  const layer2Pools = layer2PoolNames(config);
 
-  // MetalLB's router ID is the node's address: --router-id, else the Node's InternalIP, else an
-  // IPv4 address of this host (which a just-created interface lists only about a second later).
-  const nodeIp = state.nodes.get(nodeName)?.internalIp;
-  const routerId = values['router-id'] ?? (nodeIp !== undefined && isIPv4(nodeIp) ? nodeIp : await firstIpv4Address(ROUTER_ID_WAIT_MS));
-  if (routerId === undefined) {
-    process.stderr.write('k8s-bridge standalone: no IPv4 address to use as router id; give --router-id\n');
-    return 1;
-  }
   const first = computeRoutes(config, nodeName, state, new Map(), log);
+  let announced = first.announced;
   // With the speaker disabled (kubespray's metallb_speaker_enabled: false, e.g. Calico announces the
-  // addresses) or no peer for this node, this process allocates only, and says so.
+  // addresses), or no BGP peer and no Layer 2 pool for this node, this process allocates only, and says so.
   let speaker: Speaker | undefined;
+  let routerId: string | undefined;
   if (!config.speakerEnabled) {
     log.warn('the speaker is disabled (metallb_speaker_enabled: false): allocating only, announcing nothing');
   } else if (first.peers.length === 0) {
-    log.warn('no BGP peer applies to this node (check the peers\' node selectors): allocating only, announcing nothing');
+    if (layer2Pools.length === 0) log.warn('no BGP peer applies to this node (check the peers\' node selectors) and no pool is in Layer 2 mode: allocating only, announcing nothing');
   } else {
+    // MetalLB's router ID is the node's address: --router-id, else the Node's InternalIP, else an
+    // IPv4 address of this host (which a just-created interface lists only about a second later).
+    const nodeIp = state.nodes.get(nodeName)?.internalIp;
+    routerId = values['router-id'] ?? (nodeIp !== undefined && isIPv4(nodeIp) ? nodeIp : await firstIpv4Address(ROUTER_ID_WAIT_MS));
+    if (routerId === undefined) {
+      process.stderr.write('k8s-bridge standalone: no IPv4 address to use as router id; give --router-id\n');
+      return 1;
+    }
     try {
       const speakerConfig = speakerConfigForNode(first.peers, routerId, (ns, name) => state.secrets.get(`${ns}/${name}`), config.namespace);
       speaker = new Speaker(speakerConfig, { logger: log });
@@ -91,6 +110,41 @@ export async function standalone(args: readonly string[]): Promise<number> {
       process.stderr.write(`k8s-bridge standalone: ${(error as Error).message}\n`);
       return 1;
     }
+  }
+
+  // Layer 2 mode: the heartbeat from this Node's InternalIP; claims recomputed on every change of
+  // the cluster file and of the membership.
+  let layer2: Layer2Node | undefined;
+  const applyLayer2 = (): void => {
+    if (layer2 === undefined) return;
+    layer2.setNodes(state.nodes.values());
+    const { claims } = layer2ClaimsForNode(config, nodeName, state.nodes, layer2.alive(), announced);
+    layer2.apply(claims, config, state.nodes.get(nodeName)?.labels ?? {});
+  };
+  if (config.speakerEnabled && layer2Pools.length > 0) {
+    const selfIp = state.nodes.get(nodeName)?.internalIp;
+    if (selfIp === undefined) {
+      process.stderr.write(`k8s-bridge standalone: the pools ${layer2Pools.join(', ')} are in Layer 2 mode, which needs the Node ${nodeName} with an InternalIP in ${servicesPath} (the speakers heartbeat each other there)\n`);
+      return 1;
+    }
+    layer2 = new Layer2Node({ nodeName, port: layer2Port, logger: log, onMembership: applyLayer2 });
+    layer2.setNodes(state.nodes.values());
+    try {
+      await layer2.start(selfIp);
+    } catch (error) {
+      process.stderr.write(`k8s-bridge standalone: ${(error as Error).message}\n`);
+      layer2.close();
+      return 1;
+    }
+  }
+
+  const metricsServer = metricsListen === undefined
+    ? undefined
+    : await startBridgeMetrics(metricsListen, { peerStats: () => speaker?.peerStats() ?? [], layer2: { addressStats: () => layer2?.addressStats() ?? new Map() } }).catch((error: unknown) => error as Error);
+  if (metricsServer instanceof Error) {
+    process.stderr.write(`k8s-bridge standalone: ${metricsServer.message}\n`);
+    layer2?.close();
+    return 1;
   }
   const controlPath = values.control ?? DEFAULT_CONTROL_PATH;
   const running = speaker;
@@ -100,7 +154,14 @@ export async function standalone(args: readonly string[]): Promise<number> {
   let assignments = first.assignments;
   const applied = feed?.apply(first.routes);
   log.info(
-    { routerId, peers: first.peers.map((peer) => peer.address), announced: applied?.announced ?? [], control: control === undefined ? null : controlPath },
+    {
+      routerId: routerId ?? null,
+      peers: first.peers.map((peer) => peer.address),
+      announced: applied?.announced ?? [],
+      control: control === undefined ? null : controlPath,
+      layer2: layer2 === undefined ? null : { pools: layer2Pools, port: layer2Port },
+      metrics: metricsListen ?? null,
+    },
     'k8s-bridge standalone running',
   );
 
@@ -117,8 +178,10 @@ export async function standalone(args: readonly string[]): Promise<number> {
     }
     const next = computeRoutes(config, nodeName, state, assignments, log);
     assignments = next.assignments;
+    announced = next.announced;
     const change = feed?.apply(next.routes) ?? { announced: [], withdrawn: [] };
     log.info(change, 'services file re-read');
+    applyLayer2();
   };
   const watcher: FSWatcher = watch(dirname(servicesPath), (_event, file) => {
     if (file !== null && file.toString() !== basename(servicesPath)) return;
@@ -131,8 +194,11 @@ export async function standalone(args: readonly string[]): Promise<number> {
       log.info({ signal }, 'shutting down');
       watcher.close();
       if (timer !== undefined) clearTimeout(timer);
+      // Stop answering at once; the other speakers take the addresses over.
+      layer2?.close();
       const done = () => {
         control?.close();
+        metricsServer?.close();
         resolve(0);
       };
       setTimeout(done, 1800).unref();
@@ -183,7 +249,7 @@ function computeRoutes(config: BridgeConfig, nodeName: string, state: ClusterSta
   }
   const routes = bgpRoutesForNode(config, nodeName, state.nodes.get(nodeName), announced);
   if (routes.ineligible !== undefined) log.warn(`this node announces nothing: ${routes.ineligible}`);
-  return { ...routes, assignments };
+  return { ...routes, assignments, announced };
 }
 
 async function firstIpv4Address(waitMs: number): Promise<string | undefined> {

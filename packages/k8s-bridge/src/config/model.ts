@@ -205,6 +205,11 @@ export function redactSecrets(config: BridgeConfig): BridgeConfig {
   };
 }
 
+/** The pools announced in Layer 2 mode (by ARP/NDP), by name. */
+export function layer2PoolNames(config: BridgeConfig): string[] {
+  return config.pools.filter((pool) => pool.protocols.includes('layer2')).map((pool) => pool.name);
+}
+
 /** The advertisements that announce `pool`, by kind. */
 export function advertisementsOfPool(config: BridgeConfig, pool: string): { bgp: BgpAdvertisement[]; layer2: L2Advertisement[] } {
   return {

@@ -197,3 +197,76 @@ t.test('the peers follow the configuration: a changed advertisement is re-sent, 
   await eventually('the router saw the session end', () => downs.includes(NODE.address), WAIT_MS);
   t.same(received(router), [], 'and dropped the routes');
 });
+
+// ---- Layer 2 mode: two speakers heartbeating on loopback, fake raw sockets ----------------------
+
+/** Records own/disown instead of opening AF_PACKET sockets (the namespace tests do that for real). */
+function fakeAnnouncer(options: { interfaces?: readonly string[] }) {
+  const owned = new Map<string, readonly string[]>();
+  return {
+    get addresses() {
+      return [...owned.keys()];
+    },
+    own: (ip: string, own: { interfaces?: readonly string[] } = {}) => void owned.set(ip, own.interfaces ?? options.interfaces ?? []),
+    disown: (ip: string) => void owned.delete(ip),
+    interfacesOf: (ip: string) => (owned.has(ip) ? [...(owned.get(ip) ?? [])] : undefined),
+    addressStats: () => new Map(),
+    close: () => owned.clear(),
+  };
+}
+
+const LINKS = [{ name: 'eth0', ifindex: 2, mac: '02:00:00:00:00:01', up: true, broadcast: true, loopback: false, ethernet: true, hasMaster: false }];
+
+/** sha256(node#ip), lowest wins: the owner by definition. */
+async function expectedOwner(ip: string, nodes: string[]): Promise<string | undefined> {
+  const { createHash } = await import('node:crypto');
+  const rank = (n: string) => createHash('sha256').update(`${n}#${ip}`).digest('hex');
+  return [...nodes].sort((a, b) => (rank(a) < rank(b) ? -1 : 1))[0];
+}
+
+t.test('Layer 2: one of two speakers answers for each address; the other takes over when it stops', async (t) => {
+  const { server, kc } = await startApiServer(t);
+  server.create('metallb.io/ipaddresspools', { metadata: { name: 'lan', namespace: NS }, spec: { addresses: ['192.0.2.0/24'] } });
+  server.create('metallb.io/l2advertisements', { metadata: { name: 'lan', namespace: NS }, spec: { ipAddressPools: ['lan'] } });
+  // The InternalIPs are loopback addresses: the heartbeats stay on this host.
+  node(server, 'node-a', '127.0.0.82');
+  node(server, 'node-b', '127.0.0.83');
+  const services = ['192.0.2.30', '192.0.2.31', '192.0.2.32', '192.0.2.33', '192.0.2.34', '192.0.2.35'];
+  for (const [i, ip] of services.entries()) {
+    server.create('services', {
+      metadata: { name: `s${i}`, namespace: 'default', annotations: { 'metallb.io/ip-allocated-from-pool': 'lan' } },
+      spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Cluster', ports: [{ port: 80, protocol: 'TCP' }] },
+      status: { loadBalancer: { ingress: [{ ip }] } },
+    });
+    endpoints(server, `s${i}`, ['node-a']);
+  }
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const layer2 = { port, listLinks: () => LINKS, createAnnouncer: fakeAnnouncer };
+  const a = new SpeakerNode({ kubeConfig: kc, nodeName: 'node-a', namespace: NS, logger: quiet, informerOptions: FAST, layer2 });
+  const b = new SpeakerNode({ kubeConfig: kc, nodeName: 'node-b', namespace: NS, logger: quiet, informerOptions: FAST, layer2 });
+  t.teardown(() => Promise.all([a.stop(), b.stop()]));
+  await Promise.all([a.start(WAIT_MS), b.start(WAIT_MS)]);
+
+  const owners = async (ip: string) => expectedOwner(ip, ['node-a', 'node-b']);
+  const wantA = (await Promise.all(services.map(async (ip) => ((await owners(ip)) === 'node-a' ? ip : undefined)))).filter((ip) => ip !== undefined);
+  const wantB = services.filter((ip) => !wantA.includes(ip));
+  t.ok(wantA.length > 0 && wantB.length > 0, 'the six addresses spread over both nodes (else the test proves less)');
+  await eventually('each address answered by its elected node', () =>
+    a.state.layer2.length + b.state.layer2.length === services.length, WAIT_MS);
+  t.same([...a.state.layer2].sort(), wantA.sort(), 'node-a answers exactly for the addresses it wins');
+  t.same([...b.state.layer2].sort(), wantB.sort(), 'node-b for the others: never both');
+  t.same([...a.layer2.alive()], ['node-a', 'node-b'], 'each sees the other alive');
+
+  // externalTrafficPolicy Local with the endpoint on node-b only: node-b answers whatever the ranking.
+  server.patch('services', 's0', 'default', { spec: { externalTrafficPolicy: 'Local' } });
+  server.patch('discovery.k8s.io/endpointslices', 's0-abcde', 'default', { endpoints: [{ addresses: ['10.244.0.10'], nodeName: 'node-b', conditions: { ready: true } }] });
+  await eventually('s0 answered by node-b', () => b.state.layer2.includes('192.0.2.30') && !a.state.layer2.includes('192.0.2.30'), WAIT_MS);
+
+  // node-a's speaker stops (no more heartbeats): node-b takes every address within a second or so.
+  const stoppedAt = Date.now();
+  await a.stop();
+  await eventually('node-b answers for all', () => b.state.layer2.length === services.length, WAIT_MS);
+  const tookMs = Date.now() - stoppedAt;
+  t.ok(tookMs < 2000, `taken over ${tookMs} ms after node-a stopped (dead after 400 ms)`);
+  t.same([...b.layer2.alive()], ['node-b']);
+});

@@ -1,9 +1,11 @@
 /**
- * `k8s-bridge speaker --node-name NAME`: MetalLB's speaker for one node, in BGP mode. It watches
+ * `k8s-bridge speaker --node-name NAME`: MetalLB's speaker for one node. It watches
  * Services, EndpointSlices, Nodes, the Secrets of MetalLB's namespace and the configuration
  * (MetalLB's CRDs, or a file), reads the allocations the controller published on the Services
- * (it never allocates), and announces what MetalLB's rules say this node announces
- * (bgpRoutesForNode) through a bgp-speaker Speaker.
+ * (it never allocates), and announces what MetalLB's rules say this node announces: over BGP
+ * (bgpRoutesForNode, through a bgp-speaker Speaker) and in Layer 2 mode (layer2ClaimsForNode,
+ * through a Layer2Node: heartbeats with the other nodes' speakers on their InternalIPs, ARP/NDP
+ * answers for the addresses this node owns).
  *
  * Changes are coalesced (debounceMs of quiet, 50 ms by default): a rollout that touches many
  * EndpointSlices becomes one recomputation, and the routes go to the speaker as a difference
@@ -20,11 +22,16 @@ import { Speaker, createLogger, handleControlRequest, startControlServer, summar
 import type { RouteInput, SpeakerConfig } from 'bgp-speaker';
 import type { Logger } from 'pino';
 import { bgpRoutesForNode } from '../announce/bgp-routes.js';
+import type { AnnouncedService, NodeState } from '../announce/bgp-routes.js';
+import { layer2ClaimsForNode } from '../announce/layer2-claims.js';
 import { NodeSpeakerError, RouteFeed, speakerConfigForNode } from '../announce/node-speaker.js';
+import { layer2PoolNames } from '../config/model.js';
 import type { BridgeConfig } from '../config/model.js';
 import type { InformerOptions, ResourceInformer } from '../kube/informer.js';
 import { describeError } from '../kube/errors.js';
 import { endpointSliceInformer, nodeInformer, secretInformer, serviceInformer } from '../kube/informers.js';
+import { Layer2Node } from '../layer2/layer2-node.js';
+import type { Layer2NodeOptions } from '../layer2/layer2-node.js';
 import { CrdConfigSource, StaticConfigSource } from '../sources/cluster-config.js';
 import type { ConfigSource } from '../sources/cluster-config.js';
 import { nodeStateOf, readyEndpointNodes, secretDataOf } from '../sources/kube-objects.js';
@@ -46,6 +53,8 @@ export interface SpeakerNodeOptions {
   readonly informerOptions?: InformerOptions;
   /** Quiet time after the last change before routes are recomputed. Default 50 ms. */
   readonly debounceMs?: number;
+  /** Layer 2 mode: the heartbeat port (default 7946) and, for tests, fakes. */
+  readonly layer2?: Partial<Omit<Layer2NodeOptions, 'nodeName' | 'logger' | 'onMembership'>>;
 }
 
 /** The outcome of one pass, for logs and tests. */
@@ -58,6 +67,8 @@ export interface SpeakerNodePass {
   readonly peers: readonly string[];
   /** Why no speaker runs, when none does. */
   readonly idle?: string;
+  /** The addresses this node answers ARP/NDP for (Layer 2 mode). */
+  readonly layer2: readonly string[];
 }
 
 export class SpeakerNode {
@@ -77,7 +88,8 @@ export class SpeakerNode {
   private timer: NodeJS.Timeout | undefined;
   private passing: Promise<void> = Promise.resolve();
   private passQueued = false;
-  private lastPass: SpeakerNodePass = { routes: [], announced: [], withdrawn: [], peers: [], idle: 'not started' };
+  private lastPass: SpeakerNodePass = { routes: [], announced: [], withdrawn: [], peers: [], idle: 'not started', layer2: [] };
+  readonly layer2: Layer2Node;
   /** Warnings of the running pass and of the one before: each is logged when it first appears. */
   private notices = new Set<string>();
   private previousNotices = new Set<string>();
@@ -91,8 +103,8 @@ export class SpeakerNode {
     const informerOptions = options.informerOptions;
     this.services = serviceInformer(kc, informerOptions);
     this.slices = endpointSliceInformer(kc, informerOptions);
-    // Only our own Node decides anything here: watch just that one.
-    this.nodes = nodeInformer(kc, { ...informerOptions, fieldSelector: `metadata.name=${options.nodeName}` });
+    // Every Node: Layer 2 mode elects among them (labels, InternalIPs for the heartbeats).
+    this.nodes = nodeInformer(kc, informerOptions);
     this.secrets = secretInformer(kc, options.namespace, informerOptions);
     this.configSource =
       options.config !== undefined
@@ -106,6 +118,8 @@ export class SpeakerNode {
       informer.onError((err) => this.log.warn({ err: describeError(err) }, 'a watch failed; restarting it'));
     }
     this.configSource.onChange(() => this.schedule());
+    // A speaker appearing or dying moves addresses: recompute at once, failover time counts.
+    this.layer2 = new Layer2Node({ ...options.layer2, nodeName: options.nodeName, logger: this.log, onMembership: () => this.schedule(0) });
   }
 
   /** Starts watching; resolves after the first pass (the speaker runs if this node has peers). */
@@ -138,6 +152,7 @@ export class SpeakerNode {
     this.timer = undefined;
     await this.passing;
     await Promise.all([this.services.stop(), this.slices.stop(), this.nodes.stop(), this.secrets.stop(), this.configSource.stop()]);
+    this.layer2.close();
     const speaker = this.running;
     this.running = undefined;
     this.feed = undefined;
@@ -196,6 +211,7 @@ export class SpeakerNode {
     await this.syncSpeaker(computed.speakerConfig, computed.idle);
     const change = this.feed === undefined ? { announced: [], withdrawn: [] } : this.feed.apply(computed.routes);
     if (change.announced.length > 0 || change.withdrawn.length > 0) this.log.info(change, 'routes changed');
+    await this.syncLayer2(computed.layer2);
     const idle = this.running === undefined ? computed.idle ?? 'the speaker is not running' : undefined;
     this.lastPass = {
       routes: this.running === undefined ? [] : computed.routes,
@@ -203,38 +219,72 @@ export class SpeakerNode {
       withdrawn: change.withdrawn,
       peers: this.running?.config.peers.map((p) => p.address) ?? [],
       ...(idle === undefined ? {} : { idle }),
+      layer2: this.layer2.addresses,
     };
     for (const listener of this.passListeners) listener(this.lastPass);
   }
 
   /** This node's speaker configuration and routes from the informers' current state. */
-  private compute(): { speakerConfig: SpeakerConfig | undefined; routes: readonly RouteInput[]; idle?: string } {
+  private compute(): { speakerConfig: SpeakerConfig | undefined; routes: readonly RouteInput[]; idle?: string; layer2?: Layer2Inputs } {
     const config = this.configSource.current;
     if (config === undefined) return { speakerConfig: undefined, routes: [], idle: 'no valid configuration' };
     if (!config.speakerEnabled) return { speakerConfig: undefined, routes: [], idle: 'the configuration disables the speaker (metallb_speaker_enabled: false)' };
-    const layer2 = config.pools.filter((pool) => pool.protocols.includes('layer2')).map((pool) => pool.name);
-    if (layer2.length > 0) this.notice(`these pools are in Layer 2 mode, which this version does not announce yet: ${layer2.join(', ')}`);
-    const nodeObject = this.nodes.get(this.options.nodeName);
-    const node = nodeObject === undefined ? undefined : nodeStateOf(nodeObject);
+    const nodes = new Map(this.nodes.list().map((object) => [object.metadata?.name ?? '', nodeStateOf(object)]));
+    const node = nodes.get(this.options.nodeName);
     const { services, skipped } = announcedServicesOf(config, this.services.list(), readyEndpointNodes(this.slices.list()));
     for (const skip of skipped) this.notice(`${skip.service}: ${skip.reason}; not announced`);
+    const layer2: Layer2Inputs = { config, services, nodes };
     const routes = bgpRoutesForNode(config, this.options.nodeName, node, services);
     if (routes.ineligible !== undefined) this.notice(`this node announces nothing: ${routes.ineligible}`);
+    if (routes.peers.length === 0 && layer2PoolNames(config).length > 0) {
+      // Layer 2 only: no BGP speaker is wanted, and its absence is not worth a warning.
+      return { speakerConfig: undefined, routes: [], layer2 };
+    }
     const nodeIp = node?.internalIp;
     const routerId = this.options.routerId ?? (nodeIp !== undefined && isIPv4(nodeIp) ? nodeIp : undefined);
     if (routerId === undefined) {
-      return { speakerConfig: undefined, routes: routes.routes, idle: `no router ID: the Node ${this.options.nodeName} has no IPv4 InternalIP; give --router-id` };
+      return { speakerConfig: undefined, routes: routes.routes, idle: `no router ID: the Node ${this.options.nodeName} has no IPv4 InternalIP; give --router-id`, layer2 };
     }
     try {
       const lookup = (namespace: string, name: string): Readonly<Record<string, string>> | undefined => {
         const secret = this.secrets.get(name, namespace);
         return secret === undefined ? undefined : secretDataOf(secret);
       };
-      return { speakerConfig: speakerConfigForNode(routes.peers, routerId, lookup, config.namespace), routes: routes.routes };
+      return { speakerConfig: speakerConfigForNode(routes.peers, routerId, lookup, config.namespace), routes: routes.routes, layer2 };
     } catch (err) {
-      if (err instanceof NodeSpeakerError) return { speakerConfig: undefined, routes: routes.routes, idle: err.message };
+      if (err instanceof NodeSpeakerError) return { speakerConfig: undefined, routes: routes.routes, idle: err.message, layer2 };
       throw err;
     }
+  }
+
+  /**
+   * Layer 2 mode: starts the heartbeats from this Node's InternalIP once a pool needs them, then
+   * answers for the addresses this node wins. Without inputs (no configuration, the speaker
+   * disabled) or without Layer 2 pools, it answers for nothing.
+   */
+  private async syncLayer2(inputs: Layer2Inputs | undefined): Promise<void> {
+    const config = inputs?.config;
+    const self = inputs?.nodes.get(this.options.nodeName);
+    const layer2Pools = config === undefined ? [] : layer2PoolNames(config);
+    if (inputs === undefined || config === undefined || layer2Pools.length === 0) {
+      if (config !== undefined) this.layer2.apply([], config, self?.labels ?? {});
+      return;
+    }
+    const address = self?.internalIp;
+    if (address === undefined) {
+      this.notice(`the pools ${layer2Pools.join(', ')} are in Layer 2 mode, which needs this Node's InternalIP (the speakers heartbeat each other there); answering nothing`);
+      this.layer2.apply([], config, self?.labels ?? {});
+      return;
+    }
+    this.layer2.setNodes(inputs.nodes.values());
+    try {
+      await this.layer2.start(address);
+    } catch (err) {
+      this.notice((err as Error).message);
+      return;
+    }
+    const { claims } = layer2ClaimsForNode(config, this.options.nodeName, inputs.nodes, this.layer2.alive(), inputs.services);
+    this.layer2.apply(claims, config, self?.labels ?? {});
   }
 
   /** Starts, reconfigures or stops the speaker to match `desired`. */
@@ -289,4 +339,11 @@ export class SpeakerNode {
     this.notices.add(message);
     if (!this.previousNotices.has(message)) this.log.warn(message);
   }
+}
+
+/** What Layer 2 mode decides on, from one pass's view of the cluster. */
+interface Layer2Inputs {
+  readonly config: BridgeConfig;
+  readonly services: readonly AnnouncedService[];
+  readonly nodes: ReadonlyMap<string, NodeState>;
 }

@@ -1,0 +1,204 @@
+/**
+ * Layer2Node with a manual clock, fake heartbeat sockets and a fake announcer: nothing claimed
+ * before the membership settled, claims applied as differences, interfaces as planned, a dead
+ * peer reported, counters surviving a reopened announcer.
+ */
+import t from 'tap';
+import { pino } from 'pino';
+import { ManualClock, encodeHeartbeat } from '@metallb-ts/l2-announcer';
+import type { HeartbeatSocket, HeartbeatSocketHandlers, Layer2Stats, LinkInfo, OwnOptions } from '@metallb-ts/l2-announcer';
+import { parseConfigText } from '../config/load.js';
+import type { Layer2Claim } from '../announce/layer2-claims.js';
+import type { Announcer } from './layer2-node.js';
+import { Layer2Node } from './layer2-node.js';
+import { planInterfaces } from './interface-plan.js';
+
+const link = (name: string, extra: Partial<LinkInfo> = {}): LinkInfo => ({
+  name, ifindex: 2, mac: '02:00:00:00:00:01', up: true, broadcast: true, loopback: false, ethernet: true, hasMaster: false, ...extra,
+});
+const LINKS = [link('lo', { loopback: true, broadcast: false, ethernet: false }), link('eth0'), link('eth1'), link('eth2', { hasMaster: true })];
+
+class FakeAnnouncer implements Announcer {
+  readonly owned = new Map<string, readonly string[]>();
+  readonly calls: string[] = [];
+  readonly counts = new Map<string, Layer2Stats>();
+  closed = false;
+  constructor(readonly interfaces: readonly string[]) {}
+  get addresses(): string[] {
+    return [...this.owned.keys()];
+  }
+  own(ip: string, options: OwnOptions = {}): void {
+    this.owned.set(ip, options.interfaces ?? this.interfaces);
+    this.calls.push(`own ${ip} ${(options.interfaces ?? []).join(',')}`);
+    this.counts.set(ip, { requestsReceived: 1, responsesSent: 1, gratuitousSent: 2 });
+  }
+  disown(ip: string): void {
+    this.owned.delete(ip);
+    this.calls.push(`disown ${ip}`);
+  }
+  interfacesOf(ip: string): string[] | undefined {
+    const found = this.owned.get(ip);
+    return found === undefined ? undefined : [...found];
+  }
+  addressStats(): ReadonlyMap<string, Layer2Stats> {
+    return this.counts;
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+class FakeSocket implements HeartbeatSocket {
+  constructor(readonly handlers: HeartbeatSocketHandlers) {}
+  bind(_address: string, port: number): Promise<number> {
+    return Promise.resolve(port);
+  }
+  send(): void {}
+  close(): void {}
+}
+
+const CONFIG = parseConfigText(
+  `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: lan, namespace: metallb-system }
+spec: { addresses: [192.0.2.200-192.0.2.210] }
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: { name: lan, namespace: metallb-system }
+spec: { ipAddressPools: [lan], interfaces: [eth1, bond9] }
+`,
+  'layer2-node.test.yaml',
+);
+
+const claim = (ip: string, interfaces = ['eth1'], defaultInterfaces = false): Layer2Claim => ({ ip, interfaces, defaultInterfaces, service: `default/${ip}` });
+
+async function setup() {
+  const clock = new ManualClock(0);
+  const sockets: FakeSocket[] = [];
+  const announcers: FakeAnnouncer[] = [];
+  const logs: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) });
+  let memberships = 0;
+  const node = new Layer2Node({
+    nodeName: 'node-a',
+    logger,
+    onMembership: () => {
+      memberships++;
+    },
+    liveness: {
+      clock,
+      socketFactory: (_family, handlers) => {
+        const socket = new FakeSocket(handlers);
+        sockets.push(socket);
+        return socket;
+      },
+    },
+    listLinks: () => LINKS,
+    createAnnouncer: (options) => {
+      const announcer = new FakeAnnouncer(options.interfaces ?? []);
+      announcers.push(announcer);
+      return announcer;
+    },
+  });
+  node.setNodes([
+    { name: 'node-a', labels: {}, networkUnavailable: false, internalIp: '10.0.0.1' },
+    { name: 'node-b', labels: {}, networkUnavailable: false, internalIp: '10.0.0.2' },
+    { name: 'node-c', labels: {}, networkUnavailable: false },
+  ]);
+  await node.start('10.0.0.1');
+  let seq = 0;
+  const heartbeatFromB = (): void =>
+    sockets[0]?.handlers.message(encodeHeartbeat({ node: 'node-b', seq: seq++, incarnation: 1 }), { address: '10.0.0.2', port: 7946 });
+  return { node, clock, announcers, logs, heartbeatFromB, memberships: () => memberships };
+}
+
+t.test('nothing is claimed before the membership settled; then claims apply as differences', async (t) => {
+  const { node, clock, announcers, logs, memberships } = await setup();
+  t.match(logs.map((l) => l['msg']), ['node node-c has no InternalIP: no layer 2 heartbeat with it, so it is never eligible here']);
+  t.same(node.apply([claim('192.0.2.200')], CONFIG, {}), { owned: [], released: [] }, 'not settled: nothing');
+  t.equal(announcers.length, 0, 'no raw socket opened yet');
+  clock.advance(399);
+  t.equal(memberships(), 0);
+  clock.advance(1);
+  t.equal(memberships(), 1, 'the caller is told once the membership settled');
+  t.ok(node.settled);
+
+  t.same(node.apply([claim('192.0.2.200'), claim('192.0.2.201')], CONFIG, {}), { owned: ['192.0.2.200', '192.0.2.201'], released: [] });
+  const announcer = announcers[0];
+  t.same(announcer?.interfaces, ['eth1'], 'opened on the named interface that exists (bond9 does not)');
+  t.ok(logs.some((l) => l['msg'] === 'interface bond9 of an L2Advertisement does not exist on this node; not answering there'));
+  t.same(node.apply([claim('192.0.2.201'), claim('192.0.2.202')], CONFIG, {}), { owned: ['192.0.2.202'], released: ['192.0.2.200'] }, 'only the difference');
+  t.same(announcer?.calls, ['own 192.0.2.200 eth1', 'own 192.0.2.201 eth1', 'disown 192.0.2.200', 'own 192.0.2.202 eth1']);
+  t.same(node.apply([claim('192.0.2.201'), claim('192.0.2.202')], CONFIG, {}), { owned: [], released: [] }, 'the same claims: no call');
+  t.same(logs.filter((l) => l['msg'] === 'layer 2 addresses changed').map((l) => [l['owned'], l['released']]), [
+    [['192.0.2.200', '192.0.2.201'], []],
+    [['192.0.2.202'], ['192.0.2.200']],
+  ]);
+  node.close();
+  t.ok(announcer?.closed);
+});
+
+t.test('peers alive and dead are reported', async (t) => {
+  const { node, clock, heartbeatFromB, memberships, logs } = await setup();
+  heartbeatFromB();
+  t.same([...node.alive()], ['node-a', 'node-b']);
+  t.equal(memberships(), 1, 'node-b appearing is a membership change');
+  clock.advance(400);
+  t.same([...node.alive()], ['node-a'], 'no heartbeat for 400 ms: node-b is dead');
+  t.ok(memberships() >= 2);
+  t.same(logs.filter((l) => l['msg'] === 'layer 2 members changed').map((l) => l['alive']), [['node-a', 'node-b'], ['node-a']]);
+  node.close();
+});
+
+t.test('a claim no open interface may carry is warned about, not half applied', async (t) => {
+  const { node, clock, announcers, logs } = await setup();
+  clock.advance(400);
+  t.same(node.apply([claim('192.0.2.203', ['bond9'])], CONFIG, {}), { owned: [], released: [] });
+  t.ok(logs.some((l) => typeof l['msg'] === 'string' && l['msg'].includes('192.0.2.203 is owned by this node but none of its interfaces may announce it')));
+  t.same(announcers[0]?.owned.size, 0);
+  node.close();
+});
+
+t.test('counters survive an announcer reopened on other interfaces', async (t) => {
+  const { node, clock, announcers } = await setup();
+  clock.advance(400);
+  node.apply([claim('192.0.2.204')], CONFIG, {});
+  const everywhere = parseConfigText(
+    `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: lan, namespace: metallb-system }
+spec: { addresses: [192.0.2.200-192.0.2.210] }
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: { name: lan, namespace: metallb-system }
+spec: { ipAddressPools: [lan] }
+`,
+    'everywhere.yaml',
+  );
+  node.apply([claim('192.0.2.204', [], true)], everywhere, {});
+  t.equal(announcers.length, 2, 'a new set of interfaces reopens the announcer');
+  t.ok(announcers[0]?.closed);
+  t.same(announcers[1]?.interfaces, ['eth0', 'eth1'], 'the defaults: not lo, not the enslaved eth2');
+  t.same(node.addressStats().get('192.0.2.204'), { requestsReceived: 2, responsesSent: 2, gratuitousSent: 4 }, 'old + new counts');
+  node.close();
+});
+
+t.test('planInterfaces: defaults and named, for the advertisements selecting the node', async (t) => {
+  const selective = parseConfigText(
+    `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: lan, namespace: metallb-system }
+spec: { addresses: [192.0.2.200-192.0.2.210] }
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: { name: edge, namespace: metallb-system }
+spec: { ipAddressPools: [lan], interfaces: [eth2], nodeSelectors: [{ matchLabels: { edge: "yes" } }] }
+`,
+    'plan.yaml',
+  );
+  t.same(planInterfaces(selective, {}, LINKS), { open: [], defaults: ['eth0', 'eth1'], missing: [] }, 'an advertisement not selecting the node opens nothing');
+  t.same(planInterfaces(selective, { edge: 'yes' }, LINKS).open, ['eth2'], 'a named interface is used even if enslaved: the operator asked');
+});
