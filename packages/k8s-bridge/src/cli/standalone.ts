@@ -195,7 +195,7 @@ export async function standalone(args: readonly string[]): Promise<number> {
       watcher.close();
       if (timer !== undefined) clearTimeout(timer);
       // Stop answering at once; the other speakers take the addresses over.
-      layer2?.close();
+      layer2?.close({ leave: true });
       const done = () => {
         control?.close();
         metricsServer?.close();

@@ -189,12 +189,15 @@ export class Layer2Node {
     return out;
   }
 
-  /** Stops answering and heartbeating. Peers see this node dead after their deadAfterMs. */
-  close(): void {
+  /**
+   * Stops answering, then heartbeating. With `leave` (a graceful stop) the peers are told, and
+   * take the addresses over at once; without, they find this node dead after deadAfterMs.
+   */
+  close(options: { leave?: boolean } = {}): void {
     if (this.closed) return;
     this.closed = true;
     this.closeAnnouncer();
-    this.stopLiveness();
+    this.stopLiveness(options);
   }
 
   /** The announcer for the plan's interfaces: kept while they stay the same, else reopened. */
@@ -227,10 +230,10 @@ export class Layer2Node {
     if (released.length > 0) this.log.info({ owned: [], released }, 'layer 2 addresses changed');
   }
 
-  private stopLiveness(): void {
+  private stopLiveness(options: { leave?: boolean } = {}): void {
     this.settleTimer?.cancel();
     this.settleTimer = undefined;
-    this.liveness?.stop();
+    this.liveness?.stop(options);
     this.liveness = undefined;
     this.selfAddress = undefined;
   }

@@ -152,7 +152,8 @@ export class SpeakerNode {
     this.timer = undefined;
     await this.passing;
     await Promise.all([this.services.stop(), this.slices.stop(), this.nodes.stop(), this.secrets.stop(), this.configSource.stop()]);
-    this.layer2.close();
+    // Stopping on purpose (a rollout, SIGTERM): the other speakers take over at once.
+    this.layer2.close({ leave: true });
     const speaker = this.running;
     this.running = undefined;
     this.feed = undefined;

@@ -5,6 +5,7 @@ import { MAX_HEARTBEAT_BYTES, MAX_NODE_NAME_LENGTH, decodeHeartbeat, encodeHeart
 t.test('round trip, and the longest node name still fits', async (t) => {
   for (const heartbeat of [
     { node: 'worker-1', seq: 0, incarnation: 0 },
+    { node: 'worker-1', seq: 3, incarnation: 9, leaving: true },
     { node: 'n'.repeat(MAX_NODE_NAME_LENGTH), seq: Number.MAX_SAFE_INTEGER, incarnation: Number.MAX_SAFE_INTEGER },
   ]) {
     const data = encodeHeartbeat(heartbeat);
@@ -30,6 +31,8 @@ t.test('anything else is rejected with a reason', async (t) => {
     json({ v: 1, node: 'a', seq: 1.5, incarnation: 1 }),
     json({ v: 1, node: 'a', seq: 1 }),
     json({ v: 1, node: 'a', seq: 1, incarnation: 2 ** 60 }),
+    json({ v: 1, node: 'a', seq: 1, incarnation: 1, leaving: false }),
+    json({ v: 1, node: 'a', seq: 1, incarnation: 1, leaving: 'yes' }),
     Buffer.concat([json({ v: 1, node: 'a', seq: 1, incarnation: 1 }), Buffer.alloc(MAX_HEARTBEAT_BYTES, 0x20)]),
   ];
   for (const data of malformed) {

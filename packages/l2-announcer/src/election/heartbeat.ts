@@ -18,6 +18,11 @@ export interface Heartbeat {
   readonly seq: number;
   /** Grows with each start of the sender, so a restarted speaker's seq starting at 0 is accepted. */
   readonly incarnation: number;
+  /**
+   * The sender is shutting down (`"leaving":true`, absent otherwise): its peers count it dead at
+   * once instead of deadAfterMs later, so a rolling restart moves addresses without a gap.
+   */
+  readonly leaving?: boolean;
 }
 
 export type DecodeResult =
@@ -25,8 +30,9 @@ export type DecodeResult =
   | { readonly ok: false; readonly reason: 'malformed' | 'version' };
 
 export function encodeHeartbeat(heartbeat: Heartbeat): Buffer {
+  const { node, seq, incarnation } = heartbeat;
   return Buffer.from(
-    JSON.stringify({ v: HEARTBEAT_VERSION, node: heartbeat.node, seq: heartbeat.seq, incarnation: heartbeat.incarnation }),
+    JSON.stringify({ v: HEARTBEAT_VERSION, node, seq, incarnation, ...(heartbeat.leaving === true ? { leaving: true } : {}) }),
   );
 }
 
@@ -39,13 +45,14 @@ export function decodeHeartbeat(data: Buffer): DecodeResult {
     return { ok: false, reason: 'malformed' };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'malformed' };
-  const { v, node, seq, incarnation } = value as Record<string, unknown>;
+  const { v, node, seq, incarnation, leaving } = value as Record<string, unknown>;
   if (v !== HEARTBEAT_VERSION) return { ok: false, reason: typeof v === 'number' ? 'version' : 'malformed' };
   if (typeof node !== 'string' || node.length === 0 || node.length > MAX_NODE_NAME_LENGTH) {
     return { ok: false, reason: 'malformed' };
   }
   if (!isCounter(seq) || !isCounter(incarnation)) return { ok: false, reason: 'malformed' };
-  return { ok: true, heartbeat: { node, seq, incarnation } };
+  if (leaving !== undefined && leaving !== true) return { ok: false, reason: 'malformed' };
+  return { ok: true, heartbeat: { node, seq, incarnation, ...(leaving === true ? { leaving } : {}) } };
 }
 
 function isCounter(value: unknown): value is number {

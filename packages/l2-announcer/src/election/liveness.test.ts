@@ -247,3 +247,29 @@ t.test('stop() while the socket is still binding closes it and starts nothing', 
   t.equal(socket?.sent.length, 0);
   t.equal(liveness.address(), undefined);
 });
+
+t.test('a peer that says it is leaving is dead at once, and its late heartbeats do not revive it', async (t) => {
+  const { clock, liveness, socket, changes, fromB } = await setup();
+  fromB({ incarnation: 5 });
+  t.strictSame(liveness.alive(), ['node-a', 'node-b']);
+  fromB({ incarnation: 5, leaving: true });
+  t.strictSame(liveness.alive(), ['node-a'], 'gone without waiting deadAfterMs');
+  t.strictSame(changes.at(-1), ['node-a']);
+  t.equal(liveness.stats.departures, 1);
+  fromB({ incarnation: 5 });
+  t.strictSame(liveness.alive(), ['node-a'], 'a reordered heartbeat of the life that left is stale');
+  t.equal(liveness.stats.stale, 1);
+  clock.advance(1000);
+  t.equal(changes.length, 2, "the old deadline does not fire a change");
+  fromB({ incarnation: 6 });
+  t.strictSame(liveness.alive(), ['node-a', 'node-b'], 'a new life comes back');
+  clock.advance(399);
+  t.strictSame(liveness.alive(), ['node-a', 'node-b'], 'and is not expired by the earlier life\'s timer');
+
+  // Our own graceful stop: one leaving datagram to each peer, then silence.
+  const before = socket.sent.length;
+  liveness.stop({ leave: true });
+  const leaving = socket.sent.slice(before).map((s) => ({ to: s.address, heartbeat: decodeHeartbeat(s.data) }));
+  t.strictSame(leaving.map((l) => l.to).sort(), ['10.0.0.2', '10.0.0.3']);
+  t.ok(leaving.every((l) => l.heartbeat.ok && l.heartbeat.heartbeat.leaving === true), 'each says leaving');
+});

@@ -2,7 +2,8 @@
  * Which speakers are alive, as seen from this one: a UDP heartbeat full mesh. Every node sends a
  * heartbeat to every peer each `intervalMs`; a peer not heard from for `deadAfterMs` is dead. The
  * owner election (owner.ts) runs over `alive()`, so when a node dies its addresses move to the
- * next-ranked node within deadAfterMs plus one gratuitous ARP.
+ * next-ranked node within deadAfterMs plus one gratuitous ARP. A node stopping on purpose says so
+ * (stop({ leave: true }): a "leaving" heartbeat), and its peers drop it at once.
  *
  * Why a heartbeat of our own and not BFD (RFC 5880/5881), for now:
  * - What the election needs is "which speakers are up", with sub-second detection. A heartbeat
@@ -81,6 +82,8 @@ export interface LivenessStats {
   unknownSender: number;
   /** Duplicated or reordered heartbeats (seq or incarnation not newer than the last one). */
   stale: number;
+  /** Peers that said they were leaving (a graceful stop). */
+  departures: number;
   /** Send failures (synchronous throws and asynchronous socket errors). */
   socketErrors: number;
 }
@@ -96,7 +99,7 @@ export const MAX_PEERS = 1024;
 
 export class Liveness {
   readonly stats: LivenessStats = {
-    sent: 0, received: 0, malformed: 0, wrongVersion: 0, unknownSender: 0, stale: 0, socketErrors: 0,
+    sent: 0, received: 0, malformed: 0, wrongVersion: 0, unknownSender: 0, stale: 0, departures: 0, socketErrors: 0,
   };
   private readonly self: LivenessEndpoint;
   private readonly peersOf: () => readonly LivenessEndpoint[];
@@ -107,6 +110,8 @@ export class Liveness {
   private readonly listeners = new Set<(alive: readonly string[]) => void>();
   /** Alive peers by name. */
   private readonly states = new Map<string, PeerState>();
+  /** Peers that left gracefully -> that incarnation: its late heartbeats must not revive it. */
+  private readonly departed = new Map<string, number>();
   /** "address|port" -> the peer configured there, rebuilt from peers() at each heartbeat. */
   private known = new Map<string, LivenessEndpoint>();
   private socket: HeartbeatSocket | undefined;
@@ -170,8 +175,23 @@ export class Liveness {
     this.sendHeartbeats();
   }
 
-  /** Stops sending and closes the socket; forgets every peer without calling the listeners. */
-  stop(): void {
+  /**
+   * Stops sending and closes the socket; forgets every peer without calling the listeners.
+   * With `leave`, first tells every peer we are going (one datagram each, not retried: a lost one
+   * costs that peer deadAfterMs, as a crash would).
+   */
+  stop(options: { leave?: boolean } = {}): void {
+    if (options.leave === true && this.socket !== undefined) {
+      const datagram = encodeHeartbeat({ node: this.self.name, seq: this.seq++, incarnation: this.incarnation, leaving: true });
+      for (const peer of this.known.values()) {
+        try {
+          this.socket.send(datagram, peer.address, peer.port);
+          this.stats.sent++;
+        } catch {
+          this.stats.socketErrors++;
+        }
+      }
+    }
     this.generation++;
     this.running = false;
     this.ticker?.cancel();
@@ -182,6 +202,7 @@ export class Liveness {
     this.startedAt = undefined;
     for (const state of this.states.values()) state.deadline.cancel();
     this.states.clear();
+    this.departed.clear();
   }
 
   /** Node names alive as seen from here, self included, sorted. */
@@ -246,6 +267,7 @@ export class Liveness {
     const listed = new Set<string>();
     for (const peer of known.values()) listed.add(peer.name);
     let changed = false;
+    for (const name of this.departed.keys()) if (!listed.has(name)) this.departed.delete(name);
     for (const [name, state] of this.states) {
       if (listed.has(name)) continue;
       state.deadline.cancel();
@@ -269,12 +291,32 @@ export class Liveness {
       else this.stats.malformed++;
       return;
     }
-    const { node, seq, incarnation } = decoded.heartbeat;
+    const { node, seq, incarnation, leaving } = decoded.heartbeat;
     if (node !== peer.name) {
       this.stats.unknownSender++;
       return;
     }
+    const departedIncarnation = this.departed.get(node);
+    if (departedIncarnation !== undefined) {
+      // Only a new life of a node that left comes back; its previous one stays gone.
+      if (incarnation <= departedIncarnation) {
+        this.stats.stale++;
+        return;
+      }
+      this.departed.delete(node);
+    }
     const state = this.states.get(node);
+    if (leaving === true) {
+      if (state !== undefined && incarnation < state.incarnation) {
+        this.stats.stale++;
+        return;
+      }
+      this.stats.departures++;
+      this.departed.set(node, incarnation);
+      state?.deadline.cancel();
+      this.expire(node);
+      return;
+    }
     if (state === undefined) {
       const deadline = this.clock.setTimer(this.deadAfterMs, () => this.expire(node));
       this.states.set(node, { incarnation, seq, deadline });
@@ -317,6 +359,15 @@ export const udpSocketFactory: HeartbeatSocketFactory = (family, handlers) => {
   socket.on('message', (data, rinfo) => handlers.message(data, { address: rinfo.address, port: rinfo.port }));
   socket.on('error', (error) => handlers.error(error));
   let closed = false;
+  let closing = false;
+  // Sends complete asynchronously (dgram resolves the address first): a close() right after a
+  // send, as stop({ leave: true }) does, waits for them, or the leaving datagram would be lost.
+  let pendingSends = 0;
+  const closeNow = (): void => {
+    if (closed) return;
+    closed = true;
+    socket.close();
+  };
   return {
     bind: (address, port) =>
       new Promise<number>((resolve, reject) => {
@@ -328,14 +379,17 @@ export const udpSocketFactory: HeartbeatSocketFactory = (family, handlers) => {
         });
       }),
     send: (data, address, port) => {
+      if (closing) return;
+      pendingSends++;
       socket.send(data, port, address, (error) => {
+        pendingSends--;
         if (error) handlers.error(error);
+        if (closing && pendingSends === 0) closeNow();
       });
     },
     close: () => {
-      if (closed) return;
-      closed = true;
-      socket.close();
+      closing = true;
+      if (pendingSends === 0) closeNow();
     },
   };
 };

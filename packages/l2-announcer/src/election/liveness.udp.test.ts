@@ -85,6 +85,18 @@ t.test('a stopped node is dead for the others in under a second, back when resta
   }
 });
 
+t.test('a node stopped with leave is dead for the others at once, over real sockets', async (t) => {
+  const [first, second, third] = members;
+  if (!first || !second || !third) throw new Error('three members');
+  await waitFor('all see all', () => members.every((m) => sees(m, [...NAMES])), 2000);
+  third.stop({ leave: true });
+  const detectedMs = await waitFor('node-3 gone', () => sees(first, ['node-1', 'node-2']) && sees(second, ['node-1', 'node-2']), 3000);
+  t.comment(`node-3 gone after ${detectedMs.toFixed(0)} ms`);
+  // The dead time alone takes at least 300 ms: well below it, only the leaving datagram explains it.
+  t.ok(detectedMs < 100, `gone in ${detectedMs.toFixed(0)} ms: the leaving datagram was sent before the socket closed`);
+  t.equal(first.stats.departures + second.stats.departures, 2);
+});
+
 t.test('a port already taken fails start(), which can be retried', async (t) => {
   const self: LivenessEndpoint = { name: 'node-9', address: '127.0.0.99', port: await freePort('127.0.0.99') };
   const holder = new Liveness({ self, peers: () => [] });
