@@ -515,17 +515,23 @@ function envFieldRef(c: Dict, name: string): unknown {
   return at(entry, 'valueFrom.fieldRef.fieldPath');
 }
 
-function checkHardened(t: Test, workload: Dict): void {
+/** `rawSockets`: the speaker, root with NET_RAW as its only capability (see deploy/speaker.yaml). */
+function checkHardened(t: Test, workload: Dict, options: { rawSockets?: boolean } = {}): void {
   const pod = dict(at(workload, 'spec.template.spec'), 'pod spec');
   const c = container(workload);
-  t.equal(at(pod, 'securityContext.runAsNonRoot'), true, 'runAsNonRoot');
-  // The image's USER is a name; the kubelet can enforce runAsNonRoot only with a numeric user.
-  t.ok(Number.isInteger(at(pod, 'securityContext.runAsUser')) && (at(pod, 'securityContext.runAsUser') as number) > 0, 'a numeric non-root runAsUser');
+  if (options.rawSockets === true) {
+    t.equal(at(pod, 'securityContext.runAsUser'), 0, 'uid 0: a non-root process gets no effective capability in Kubernetes');
+    t.same(at(c, 'securityContext.capabilities.add'), ['NET_RAW'], 'NET_RAW only, for the ARP/NDP sockets');
+  } else {
+    t.equal(at(pod, 'securityContext.runAsNonRoot'), true, 'runAsNonRoot');
+    // The image's USER is a name; the kubelet can enforce runAsNonRoot only with a numeric user.
+    t.ok(Number.isInteger(at(pod, 'securityContext.runAsUser')) && (at(pod, 'securityContext.runAsUser') as number) > 0, 'a numeric non-root runAsUser');
+    t.equal(at(c, 'securityContext.capabilities.add'), undefined, 'none added');
+  }
   t.equal(at(pod, 'securityContext.seccompProfile.type'), 'RuntimeDefault');
   t.equal(at(c, 'securityContext.readOnlyRootFilesystem'), true, 'readOnlyRootFilesystem');
   t.equal(at(c, 'securityContext.allowPrivilegeEscalation'), false, 'allowPrivilegeEscalation: false');
   t.same(at(c, 'securityContext.capabilities.drop'), ['ALL'], 'every capability dropped');
-  t.equal(at(c, 'securityContext.capabilities.add'), undefined, 'none added');
   t.equal(at(c, 'securityContext.privileged'), undefined, 'not privileged');
   t.ok(at(c, 'resources.requests.cpu') && at(c, 'resources.requests.memory') && at(c, 'resources.limits.memory'), 'requests and a memory limit');
   const podLabels = dict(at(workload, 'spec.template.metadata.labels'), 'pod labels');
@@ -547,15 +553,17 @@ t.test('controller: one non-root replica with every capability dropped, in its o
   t.notOk(at(deployment, 'spec.template.spec.hostNetwork'), 'no host network');
 });
 
-t.test('speaker: hostNetwork, the node name from the downward API, no capability, metrics on 7472', async (t) => {
+t.test('speaker: hostNetwork, the node name from the downward API, NET_RAW only, metrics on 7472, heartbeats on 7946/UDP', async (t) => {
   const daemonSet = find('DaemonSet', SPEAKER);
   const pod = dict(at(daemonSet, 'spec.template.spec'), 'pod spec');
   t.equal(pod['hostNetwork'], true, 'hostNetwork');
   t.equal(pod['dnsPolicy'], 'ClusterFirstWithHostNet', 'cluster DNS despite hostNetwork');
-  checkHardened(t, daemonSet);
+  checkHardened(t, daemonSet, { rawSockets: true });
   const c = container(daemonSet);
   const args = list(c['args'], 'args').map(String);
   t.equal(args[0], 'speaker');
+  t.ok(args.includes('--metrics=:7472'), 'the metrics are served (--metrics)');
+  t.ok(args.includes('--layer2-port=7946'), 'the heartbeat port');
   t.ok(args.includes('--node-name=$(NODE_NAME)'), '--node-name from NODE_NAME');
   t.ok(args.includes('--namespace=$(POD_NAMESPACE)'), '--namespace from the downward API');
   t.equal(envFieldRef(c, 'POD_NAMESPACE'), 'metadata.namespace');
@@ -566,6 +574,7 @@ t.test('speaker: hostNetwork, the node name from the downward API, no capability
   t.ok(readFileSync(join(REPO, 'docs/kubespray.md'), 'utf8').includes(`neighbors --control ${control ?? '?'}`), 'the doc asks the speaker at that socket');
   const ports = list(c['ports'], 'ports');
   t.ok(ports.some((p) => at(p, 'containerPort') === 7472 && at(p, 'protocol') === 'TCP'), 'port 7472');
+  t.ok(ports.some((p) => at(p, 'containerPort') === 7946 && at(p, 'protocol') === 'UDP'), 'port 7946/UDP');
   const annotations = dict(at(daemonSet, 'spec.template.metadata.annotations'), 'annotations');
   t.equal(annotations['prometheus.io/scrape'], 'true');
   t.equal(annotations['prometheus.io/port'], '7472');
