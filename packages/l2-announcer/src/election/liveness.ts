@@ -17,6 +17,17 @@
  * - The heartbeat's weakness: "I hear you" is one-way. On asymmetric loss two nodes can disagree
  *   (A hears B, B does not hear A); BFD's handshake only reports Up when both directions work.
  *
+ * Why not a membership library: MetalLB uses hashicorp/memberlist (SWIM), which is Go. The SWIM
+ * implementation on npm (`swim`, 0.6.0) has had no release since 2017 and pulls native farmhash
+ * and msgpack builds; it is not a dependency a network engineer would want to trust for failover.
+ * And SWIM's parts (indirect probes, gossip dissemination of joins) solve discovery among
+ * thousands of nodes with partial views; here every speaker already knows every Node from the
+ * Kubernetes API, so the full mesh is simpler and reacts faster (no suspicion period).
+ *
+ * Cost of the full mesh: each node sends and receives (n - 1) datagrams per interval, about 70
+ * bytes each: 100 nodes at 100 ms is about 1,000 datagrams/s in and out per node (~70 KB/s).
+ * MAX_PEERS bounds it; a cluster of many hundreds of nodes wants a longer interval.
+ *
  * How BFD would replace it: the election only uses `alive()`/`onChange()` and `peers()`. A
  * BfdLiveness with the same surface would keep one async-mode session per peer from `peers()`,
  * report a peer alive while its session is Up, and fire onChange on Up/Down transitions. The same
