@@ -202,3 +202,32 @@ spec: { ipAddressPools: [lan], interfaces: [eth2], nodeSelectors: [{ matchLabels
   t.same(planInterfaces(selective, {}, LINKS), { open: [], defaults: ['eth0', 'eth1'], missing: [] }, 'an advertisement not selecting the node opens nothing');
   t.same(planInterfaces(selective, { edge: 'yes' }, LINKS).open, ['eth2'], 'a named interface is used even if enslaved: the operator asked');
 });
+
+t.test('interfaces are re-read on a timer: one that appears later is opened', async (t) => {
+  const links = [link('eth0')];
+  const announcers: FakeAnnouncer[] = [];
+  const clock = new ManualClock(0);
+  const node = new Layer2Node({
+    nodeName: 'node-a',
+    logger: pino({ level: 'silent' }),
+    onMembership: () => undefined,
+    liveness: { clock, socketFactory: (_family, handlers) => new FakeSocket(handlers) },
+    listLinks: () => links,
+    createAnnouncer: (options) => {
+      const announcer = new FakeAnnouncer(options.interfaces ?? []);
+      announcers.push(announcer);
+      return announcer;
+    },
+    interfaceRescanMs: 20,
+  });
+  t.teardown(() => node.close());
+  await node.start('10.0.0.1');
+  clock.advance(400);
+  node.apply([claim('192.0.2.205')], CONFIG, {});
+  t.equal(announcers.length, 0, 'eth1 is not there yet: nothing to open');
+  links.push(link('eth1'));
+  const deadline = Date.now() + 2000;
+  while (announcers.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  t.same(announcers[0]?.interfaces, ['eth1'], 'opened by the rescan, without a new apply() from the caller');
+  t.same(announcers[0]?.addresses, ['192.0.2.205'], 'and the claim answered there');
+});

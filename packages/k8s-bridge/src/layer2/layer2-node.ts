@@ -23,6 +23,8 @@ import type { InterfacePlan } from './interface-plan.js';
 
 /** memberlist's port, which MetalLB's speakers use for the same purpose. */
 export const DEFAULT_LAYER2_PORT = 7946;
+/** Interfaces come and go (a VLAN added, a bond brought up): re-read them this often, as MetalLB does. */
+export const INTERFACE_RESCAN_MS = 10_000;
 
 /** The part of Layer2Announcer used here (tests pass a fake). */
 export type Announcer = Pick<Layer2Announcer, 'own' | 'disown' | 'close' | 'addresses' | 'interfacesOf' | 'addressStats'>;
@@ -39,6 +41,8 @@ export interface Layer2NodeOptions {
   /** Tests: the links instead of sysfs, and an announcer factory instead of raw sockets. */
   readonly listLinks?: () => readonly LinkInfo[];
   readonly createAnnouncer?: (options: Layer2AnnouncerOptions) => Announcer;
+  /** Default INTERFACE_RESCAN_MS. */
+  readonly interfaceRescanMs?: number;
 }
 
 export interface Layer2Change {
@@ -61,6 +65,9 @@ export class Layer2Node {
   private settleTimer: TimerHandle | undefined;
   private readonly warned = new Set<string>();
   private closed = false;
+  /** The last apply()'s arguments, re-applied by the interface rescan. */
+  private lastApplied: Parameters<Layer2Node['apply']> | undefined;
+  private rescanTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: Layer2NodeOptions) {
     this.log = options.logger;
@@ -143,6 +150,8 @@ export class Layer2Node {
    */
   apply(claims: readonly Layer2Claim[], config: BridgeConfig, nodeLabels: Readonly<Record<string, string>>): Layer2Change {
     if (this.closed) return NO_CHANGE;
+    this.lastApplied = [claims, config, nodeLabels];
+    this.scheduleRescan();
     const wanted = this.settled ? claims : [];
     if (wanted.length === 0 && this.announcer === undefined) return NO_CHANGE;
     const plan = planInterfaces(config, nodeLabels, (this.options.listLinks ?? listLinks)());
@@ -196,6 +205,8 @@ export class Layer2Node {
   close(options: { leave?: boolean } = {}): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.rescanTimer !== undefined) clearInterval(this.rescanTimer);
+    this.rescanTimer = undefined;
     this.closeAnnouncer();
     this.stopLiveness(options);
   }
@@ -217,6 +228,15 @@ export class Layer2Node {
     }
     this.plan = plan;
     return this.announcer;
+  }
+
+  /** Re-applies the last claims on a timer, so interfaces that appeared or vanished are seen. */
+  private scheduleRescan(): void {
+    if (this.rescanTimer !== undefined || this.closed) return;
+    this.rescanTimer = setInterval(() => {
+      if (this.lastApplied !== undefined) this.apply(...this.lastApplied);
+    }, this.options.interfaceRescanMs ?? INTERFACE_RESCAN_MS);
+    this.rescanTimer.unref();
   }
 
   private closeAnnouncer(): void {
