@@ -73,7 +73,7 @@ spec: { ipAddressPools: [lan], interfaces: [eth1, bond9] }
 
 const claim = (ip: string, interfaces = ['eth1'], defaultInterfaces = false): Layer2Claim => ({ ip, interfaces, defaultInterfaces, service: `default/${ip}` });
 
-async function setup() {
+async function setup(options: { links?: readonly LinkInfo[]; interfaceRescanMs?: number } = {}) {
   const clock = new ManualClock(0);
   const sockets: FakeSocket[] = [];
   const announcers: FakeAnnouncer[] = [];
@@ -94,12 +94,13 @@ async function setup() {
         return socket;
       },
     },
-    listLinks: () => LINKS,
-    createAnnouncer: (options) => {
-      const announcer = new FakeAnnouncer(options.interfaces ?? []);
+    listLinks: () => options.links ?? LINKS,
+    createAnnouncer: (announcerOptions) => {
+      const announcer = new FakeAnnouncer(announcerOptions.interfaces ?? []);
       announcers.push(announcer);
       return announcer;
     },
+    ...(options.interfaceRescanMs === undefined ? {} : { interfaceRescanMs: options.interfaceRescanMs }),
   });
   node.setNodes([
     { name: 'node-a', labels: {}, networkUnavailable: false, internalIp: '10.0.0.1' },
@@ -205,23 +206,8 @@ spec: { ipAddressPools: [lan], interfaces: [eth2], nodeSelectors: [{ matchLabels
 
 t.test('interfaces are re-read on a timer: one that appears later is opened', async (t) => {
   const links = [link('eth0')];
-  const announcers: FakeAnnouncer[] = [];
-  const clock = new ManualClock(0);
-  const node = new Layer2Node({
-    nodeName: 'node-a',
-    logger: pino({ level: 'silent' }),
-    onMembership: () => undefined,
-    liveness: { clock, socketFactory: (_family, handlers) => new FakeSocket(handlers) },
-    listLinks: () => links,
-    createAnnouncer: (options) => {
-      const announcer = new FakeAnnouncer(options.interfaces ?? []);
-      announcers.push(announcer);
-      return announcer;
-    },
-    interfaceRescanMs: 20,
-  });
+  const { node, clock, announcers } = await setup({ links, interfaceRescanMs: 20 });
   t.teardown(() => node.close());
-  await node.start('10.0.0.1');
   clock.advance(400);
   node.apply([claim('192.0.2.205')], CONFIG, {});
   t.equal(announcers.length, 0, 'eth1 is not there yet: nothing to open');
