@@ -182,7 +182,18 @@ export interface BridgeOptions {
   readonly nodeName: string;
   /** --router-id; absent: the bridge takes the Node's InternalIP (else an IPv4 address of the host). */
   readonly routerId?: string;
+  /**
+   * When start() returns: 'control' (default) once the control socket answers; 'log' once the
+   * bridge has logged `k8s-bridge standalone running` (a pure layer 2 configuration has no BGP
+   * speaker and so no control socket).
+   */
+  readonly ready?: 'control' | 'log';
+  /** More command-line arguments, after the ones start() writes (e.g. --layer2-port, --metrics). */
+  readonly extraArgs?: readonly string[];
 }
+
+/** The line `k8s-bridge standalone` logs once it has started. */
+const STANDALONE_RUNNING = 'k8s-bridge standalone running';
 
 export class BridgeProcess {
   private process: ManagedProcess | undefined;
@@ -231,8 +242,19 @@ export class BridgeProcess {
       '--node-name', options.nodeName,
       '--control', this.controlPath,
       ...(options.routerId === undefined ? [] : ['--router-id', options.routerId]),
+      ...(options.extraArgs ?? []),
     ];
     this.process = this.runner.spawn(`k8s-bridge:${options.nodeName}`, process.execPath, args);
+    if (options.ready === 'log') {
+      await pollUntil(
+        async () => {
+          this.assertRunning('while starting');
+          return this.logLines().some((line) => line['msg'] === STANDALONE_RUNNING) ? true : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 50, onTimeout: () => `k8s-bridge on ${options.nodeName}: no "${STANDALONE_RUNNING}" line within 15 s\n${this.logs()}` },
+      );
+      return;
+    }
     await pollUntil(
       async () => {
         this.assertRunning('while starting');
