@@ -6,6 +6,7 @@
 #   bench/run.sh churn [--rate N] [--seconds N] [--pool N]
 #   bench/run.sh codec
 #   bench/run.sh k8s-bridge [--services N] [--max-seconds S] [--cold N] [--phases latency,cold]
+#   bench/run.sh layer2 [--kills N] [--rate N] [--seconds N] [--phases arp,failover]
 #
 # Needs the packages built first (npx pnpm@12.4.2 -r run build) and, for full-table, send-table
 # and churn, root (the routing daemons) and the Debian packages bird2, frr, gobgpd. See bench/README.md.
@@ -20,7 +21,8 @@ case "$bench" in
   churn) entry="churn.bench.js" ;;
   codec) entry="codec.bench.js" ;;
   k8s-bridge) entry="k8s-bridge.bench.js" ;;
-  *) echo "usage: bench/run.sh full-table|send-table|churn|codec|k8s-bridge [options]   (see bench/README.md)" >&2; exit 2 ;;
+  layer2) entry="layer2.bench.js" ;;
+  *) echo "usage: bench/run.sh full-table|send-table|churn|codec|k8s-bridge|layer2 [options]   (see bench/README.md)" >&2; exit 2 ;;
 esac
 shift
 
@@ -34,10 +36,17 @@ if [ "$bench" = k8s-bridge ] && [ ! -f "$root/packages/k8s-bridge/dist/cli/main.
   exit 1
 fi
 
+if [ "$bench" = layer2 ] && { [ ! -f "$root/packages/k8s-bridge/dist/cli/main.js" ] || [ ! -f "$root/packages/l2-announcer/dist/index.js" ] || [ ! -f "$root/packages/l2-announcer/build/Release/packet_socket.node" ]; }; then
+  echo "bench: build the packages first: cd $root && npx pnpm@12.4.2 -r run build" >&2
+  exit 1
+fi
+
 # The benchmark imports @metallb-ts/bgp-core like the speaker does; bench/ is not a workspace
 # package, so it gets a link of its own (git ignores bench/node_modules).
 mkdir -p "$here/node_modules/@metallb-ts"
 ln -sfn ../../../packages/bgp-core "$here/node_modules/@metallb-ts/bgp-core"
+# The layer2 benchmark's ARP load client opens its packet socket with @metallb-ts/l2-announcer.
+ln -sfn ../../../packages/l2-announcer "$here/node_modules/@metallb-ts/l2-announcer"
 
 "$root/node_modules/.bin/tsc" -p "$here/tsconfig.json"
 exec node "$here/.build/$entry" "$@"
