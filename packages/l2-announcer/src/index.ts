@@ -8,6 +8,8 @@ export type { Layer2AnnouncerOptions, Layer2Logger, Layer2Stats, OwnOptions } fr
 export { isDefaultAnnounceInterface, listLinks, readLink, selectInterfaces } from './interfaces.js';
 export type { LinkInfo } from './interfaces.js';
 export { PacketSocketError, openPacketSocket } from './native/addon.js';
+export { arpRequestFilter, encodeFilter, neighborSolicitationFilter } from './socket-filter.js';
+export type { BpfInstruction } from './socket-filter.js';
 export type { FrameSocket, PacketSocketErrorCode } from './native/addon.js';
 export { arpReplyFor, buildArpFrame, gratuitousArpFrames, parseArpFrame } from './arp.js';
 export type { ArpFrame, ArpPacket } from './arp.js';

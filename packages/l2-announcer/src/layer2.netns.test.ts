@@ -134,6 +134,15 @@ t.test('layer 2 announcements in network namespaces', { timeout: 90_000 }, async
   t.equal(statsA.gratuitousSent, 2 * 5 + 5, 'IPv4: 5 rounds of request + reply, IPv6: 5 NAs');
   t.same(statsB, { requestsReceived: 0, responsesSent: 0, gratuitousSent: 0 }, 'B, owning nothing, stayed silent');
 
+  // The kernel filters: A's sockets get ARP requests and NS only, not the node's other traffic.
+  const framesBefore = Number(await a.command('frames'));
+  const flood = `const s=require('dgram').createSocket('udp6');let n=0;const next=()=>{if(n++>=300)return s.close();s.send('x',9,'2001:db8::2',next)};next();`;
+  await client.exec(process.execPath, ['-e', flood]);
+  const arpReplies = await arpingMacs(client, '192.0.2.2', 3); // A's kernel answers: replies, not requests, leave A
+  t.equal(arpReplies.length, 3, "A's kernel answered arping for its own address");
+  const framesAfter = Number(await a.command('frames'));
+  t.ok(framesAfter - framesBefore <= 10, `300 IPv6 datagrams to A and 3 ARP exchanges reached A's sockets as ${framesAfter - framesBefore} frames (the 3 requests, an NS or two): the kernel filtered the rest`);
+
   // Failover: A gives the addresses up, B takes them; B's announcements move the client at once.
   t.equal(await a.command('disown 192.0.2.200'), 'ok disown 192.0.2.200');
   t.equal(await a.command('disown 2001:db8::200'), 'ok disown 2001:db8::200');

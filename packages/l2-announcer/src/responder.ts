@@ -10,6 +10,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { arpReplyFor, gratuitousArpFrames, parseArpFrame } from './arp.js';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV6, canonicalIp } from './ethernet.js';
 import { selectInterfaces } from './interfaces.js';
+import { arpRequestFilter, encodeFilter, neighborSolicitationFilter } from './socket-filter.js';
 import type { LinkInfo } from './interfaces.js';
 import { PACKET_OUTGOING, openPacketSocket } from './native/addon.js';
 import type { FrameSocket } from './native/addon.js';
@@ -73,9 +74,17 @@ interface Port {
 
 const SILENT: Layer2Logger = { info() {}, warn() {}, debug() {} };
 
+/** Only ARP requests and Neighbor Solicitations reach us (socket-filter.ts says why). */
+const KERNEL_FILTERS = new Map([
+  [ETHERTYPE_ARP, encodeFilter(arpRequestFilter())],
+  [ETHERTYPE_IPV6, encodeFilter(neighborSolicitationFilter())],
+]);
+
 export class Layer2Announcer {
   /** Totals over every address. */
   readonly stats: Layer2Stats = { requestsReceived: 0, responsesSent: 0, gratuitousSent: 0 };
+  /** Every frame the sockets delivered, answered or not: what the kernel filters let through. */
+  framesReceived = 0;
   private readonly statsByAddress = new Map<string, Layer2Stats>();
   private readonly ports: Port[] = [];
   /** Owned address -> the ports it is answered and announced on. */
@@ -94,7 +103,7 @@ export class Layer2Announcer {
     if (!Number.isInteger(this.repeats) || this.repeats < 0) throw new RangeError('gratuitousRepeats must be an integer >= 0');
     if (!(this.intervalMs > 0)) throw new RangeError('gratuitousIntervalMs must be > 0');
     const links = options.links ?? selectInterfaces(options.interfaces);
-    const open = options.openSocket ?? ((link: LinkInfo, etherType: number) => openPacketSocket(link.ifindex, etherType, link.name));
+    const open = options.openSocket ?? ((link: LinkInfo, etherType: number) => openPacketSocket(link.ifindex, etherType, link.name, KERNEL_FILTERS.get(etherType)));
     try {
       for (const link of links) this.ports.push(this.openPort(link, open));
     } catch (err) {
@@ -187,6 +196,7 @@ export class Layer2Announcer {
   }
 
   private onArpFrame(port: Port, frame: Buffer, packetType: number): void {
+    this.framesReceived += 1;
     if (packetType === PACKET_OUTGOING || this.closed) return;
     const request = parseArpFrame(frame);
     if (request === undefined) return;
@@ -197,6 +207,7 @@ export class Layer2Announcer {
   }
 
   private onIpv6Frame(port: Port, frame: Buffer, packetType: number): void {
+    this.framesReceived += 1;
     if (packetType === PACKET_OUTGOING || this.closed) return;
     const solicitation = parseNeighborSolicitation(frame);
     if (solicitation === undefined) return;

@@ -27,7 +27,7 @@ interface NativePacketSocket {
 
 interface PacketSocketAddon {
   readonly platformSupported: boolean;
-  open(ifindex: number, etherType: number): NativePacketSocket | NativeFailure;
+  open(ifindex: number, etherType: number, filter?: Buffer): NativePacketSocket | NativeFailure;
 }
 
 export type PacketSocketErrorCode =
@@ -127,9 +127,12 @@ function loadAddon(): PacketSocketAddon {
   return addon;
 }
 
-/** Opens a non-blocking AF_PACKET SOCK_RAW socket bound to `ifindex` for one EtherType. */
-export function openPacketSocket(ifindex: number, etherType: number, label = `ifindex ${ifindex}`): FrameSocket {
-  const opened = loadAddon().open(ifindex, etherType);
+/**
+ * Opens a non-blocking AF_PACKET SOCK_RAW socket bound to `ifindex` for one EtherType; with
+ * `filter` (encodeFilter of socket-filter.ts), the kernel delivers only the frames it accepts.
+ */
+export function openPacketSocket(ifindex: number, etherType: number, label = `ifindex ${ifindex}`, filter?: Buffer): FrameSocket {
+  const opened = loadAddon().open(ifindex, etherType, filter);
   const what = `${label} ethertype 0x${etherType.toString(16).padStart(4, '0')}`;
   if (isFailure(opened)) throw toError(opened, `opening a packet socket on ${what}`);
   const native = opened;

@@ -9,7 +9,10 @@
 //
 // Exports:
 //   platformSupported: boolean
-//   open(ifindex, ethertype)  -> PacketSocket | Failure   (bound to that interface and ethertype)
+//   open(ifindex, ethertype, filter?: Buffer) -> PacketSocket | Failure
+//                             bound to that interface and ethertype; `filter` is a classic BPF
+//                             program (struct sock_filter[], built in src/socket-filter.ts),
+//                             attached before bind() so no unfiltered frame is ever queued
 //   PacketSocket#send(frame: Buffer)            -> undefined | Failure
 //   PacketSocket#addMembership(mac: Buffer)     -> undefined | Failure   (PACKET_MR_MULTICAST)
 //   PacketSocket#dropMembership(mac: Buffer)    -> undefined | Failure
@@ -25,6 +28,7 @@
 
 #ifdef __linux__
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <sys/socket.h>
@@ -205,18 +209,38 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
 
 Napi::FunctionReference* PacketSocket::constructor = nullptr;
 
-// open(ifindex, ethertype): socket(AF_PACKET, SOCK_RAW) bound to one interface and ethertype.
+// open(ifindex, ethertype, filter?): socket(AF_PACKET, SOCK_RAW) bound to one interface and ethertype.
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber() || !info[1].IsNumber()) {
-    Napi::TypeError::New(env, "expected (ifindex: number, ethertype: number)").ThrowAsJavaScriptException();
+  bool has_filter = info.Length() > 2 && !info[2].IsUndefined();
+  if (!info[0].IsNumber() || !info[1].IsNumber() || (has_filter && !info[2].IsBuffer())) {
+    Napi::TypeError::New(env, "expected (ifindex: number, ethertype: number, filter?: Buffer)").ThrowAsJavaScriptException();
     return env.Undefined();
+  }
+  if (has_filter) {
+    size_t length = info[2].As<Napi::Buffer<uint8_t>>().Length();
+    if (length == 0 || length % sizeof(sock_filter) != 0 || length / sizeof(sock_filter) > BPF_MAXINSNS) {
+      Napi::TypeError::New(env, "filter: a non-empty array of struct sock_filter (8 octets each)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
   }
   int ifindex = info[0].As<Napi::Number>().Int32Value();
   uint16_t ethertype = static_cast<uint16_t>(info[1].As<Napi::Number>().Uint32Value());
   // Protocol 0 first: no frame is queued before bind() narrows the socket to one interface.
   int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return Failure(env, "socket AF_PACKET", errno);
+  if (has_filter) {
+    auto program = info[2].As<Napi::Buffer<uint8_t>>();
+    sock_fprog fprog;
+    fprog.len = static_cast<unsigned short>(program.Length() / sizeof(sock_filter));
+    fprog.filter = reinterpret_cast<sock_filter*>(program.Data());
+    // The kernel copies the program: the Buffer need not outlive this call.
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) != 0) {
+      int err = errno;
+      close(fd);
+      return Failure(env, "setsockopt SO_ATTACH_FILTER", err);
+    }
+  }
   sockaddr_ll addr;
   std::memset(&addr, 0, sizeof(addr));
   addr.sll_family = AF_PACKET;

@@ -1,7 +1,7 @@
 /**
  * A Layer2Announcer driven over stdin, for the namespace test (started inside a node's network
  * namespace as compiled JS: `ip netns exec NS node runner.js eth0`).
- * Commands, one per line: `own IP`, `disown IP`, `stats`, `quit`. Every command is answered
+ * Commands, one per line: `own IP`, `disown IP`, `stats`, `frames` (frames the sockets delivered), `quit`. Every command is answered
  * with one line: `ok <command>`, the stats as JSON, or `error <message>`. Prints `ready` first.
  */
 import { createInterface } from 'node:readline';
@@ -19,6 +19,9 @@ lines.on('line', (line) => {
     else if (command === 'disown' && argument !== undefined) announcer.disown(argument);
     else if (command === 'stats') {
       process.stdout.write(`${JSON.stringify(announcer.stats)}\n`);
+      return;
+    } else if (command === 'frames') {
+      process.stdout.write(`${announcer.framesReceived}\n`);
       return;
     } else if (command === 'quit') {
       announcer.close();
