@@ -82,4 +82,9 @@ export class EventRecorder {
   emit(ref: V1ObjectReference, type: EventType, reason: string, message: string): void {
     this.record(ref, type, reason, message).catch((err: unknown) => this.onError(err));
   }
+
+  /** `emit` for a Service. */
+  emitForService(service: V1Service, type: EventType, reason: string, message: string): void {
+    this.emit(serviceReference(service), type, reason, message);
+  }
 }

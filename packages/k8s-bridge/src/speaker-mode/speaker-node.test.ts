@@ -256,6 +256,17 @@ t.test('Layer 2: one of two speakers answers for each address; the other takes o
   t.same([...a.state.layer2].sort(), wantA.sort(), 'node-a answers exactly for the addresses it wins');
   t.same([...b.state.layer2].sort(), wantB.sort(), 'node-b for the others: never both');
   t.same([...a.layer2.alive()], ['node-a', 'node-b'], 'each sees the other alive');
+  // MetalLB's Event, so `kubectl describe service` tells which node answers.
+  const assigned = (service: string): string[] =>
+    server
+      .list('events', 'default')
+      .filter((e) => (e['involvedObject'] as { name?: string }).name === service && e['reason'] === 'nodeAssigned')
+      .map((e) => `${String(e['reportingInstance'])}: ${String(e['message'])}`);
+  await eventually('an Event per Service', () => services.every((_, i) => assigned(`s${i}`).length === 1), WAIT_MS);
+  for (const [i, ip] of services.entries()) {
+    const owner = await owners(ip);
+    t.same(assigned(`s${i}`), [`${owner}: announcing from node "${owner}" with protocol "layer2"`], `s${i}: nodeAssigned from ${owner}`);
+  }
 
   // externalTrafficPolicy Local with the endpoint on node-b only: node-b answers whatever the ranking.
   server.patch('services', 's0', 'default', { spec: { externalTrafficPolicy: 'Local' } });

@@ -17,6 +17,7 @@
  */
 import { isIPv4 } from 'node:net';
 import type { Server } from 'node:net';
+import { CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig, V1EndpointSlice, V1Node, V1Secret, V1Service } from '@kubernetes/client-node';
 import { Speaker, createLogger, handleControlRequest, startControlServer, summarizeDiff } from 'bgp-speaker';
 import type { RouteInput, SpeakerConfig } from 'bgp-speaker';
@@ -29,6 +30,7 @@ import { layer2PoolNames } from '../config/model.js';
 import type { BridgeConfig } from '../config/model.js';
 import type { InformerOptions, ResourceInformer } from '../kube/informer.js';
 import { describeError } from '../kube/errors.js';
+import { EventRecorder } from '../kube/events.js';
 import { endpointSliceInformer, nodeInformer, secretInformer, serviceInformer } from '../kube/informers.js';
 import { Layer2Node } from '../layer2/layer2-node.js';
 import type { Layer2NodeOptions } from '../layer2/layer2-node.js';
@@ -90,6 +92,7 @@ export class SpeakerNode {
   private passQueued = false;
   private lastPass: SpeakerNodePass = { routes: [], announced: [], withdrawn: [], peers: [], idle: 'not started', layer2: [] };
   readonly layer2: Layer2Node;
+  private readonly recorder: EventRecorder;
   /** Warnings of the running pass and of the one before: each is logged when it first appears. */
   private notices = new Set<string>();
   private previousNotices = new Set<string>();
@@ -118,6 +121,9 @@ export class SpeakerNode {
       informer.onError((err) => this.log.warn({ err: describeError(err) }, 'a watch failed; restarting it'));
     }
     this.configSource.onChange(() => this.schedule());
+    this.recorder = new EventRecorder(kc.makeApiClient(CoreV1Api), { component: SPEAKER_COMPONENT, instance: options.nodeName }, undefined, (err) =>
+      this.log.warn({ err: describeError(err) }, 'recording an Event failed'),
+    );
     // A speaker appearing or dying moves addresses: recompute at once, failover time counts.
     this.layer2 = new Layer2Node({ ...options.layer2, nodeName: options.nodeName, logger: this.log, onMembership: () => this.schedule(0) });
   }
@@ -285,7 +291,16 @@ export class SpeakerNode {
       return;
     }
     const { claims } = layer2ClaimsForNode(config, this.options.nodeName, inputs.nodes, this.layer2.alive(), inputs.services);
-    this.layer2.apply(claims, config, self?.labels ?? {});
+    const { owned } = this.layer2.apply(claims, config, self?.labels ?? {});
+    // MetalLB's Event on a Service this node starts announcing: `kubectl describe service` shows
+    // which node answers for it (speaker/main.go, "nodeAssigned", same text).
+    const taken = new Set(claims.filter((claim) => owned.includes(claim.ip)).map((claim) => claim.service));
+    for (const key of taken) {
+      const [namespace, name] = splitKey(key);
+      const service = this.services.get(name, namespace);
+      if (service === undefined) continue;
+      this.recorder.emitForService(service, 'Normal', 'nodeAssigned', `announcing from node "${this.options.nodeName}" with protocol "layer2"`);
+    }
   }
 
   /** Starts, reconfigures or stops the speaker to match `desired`. */
@@ -347,4 +362,12 @@ interface Layer2Inputs {
   readonly config: BridgeConfig;
   readonly services: readonly AnnouncedService[];
   readonly nodes: ReadonlyMap<string, NodeState>;
+}
+
+/** The reporting component of the speakers' Events. */
+export const SPEAKER_COMPONENT = 'metallb-ts-speaker';
+
+function splitKey(key: string): [namespace: string, name: string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
 }
