@@ -214,6 +214,7 @@ export class Allocator {
    */
   updatePools(pools: readonly PoolSpec[]): PoolUpdateResult {
     this.pools = PoolSet.fromSpecs(pools);
+    this.table.forgetFreeFloors();
     return this.revalidate();
   }
 
@@ -391,7 +392,13 @@ export class Allocator {
 
   private firstFree(pool: AddressPool, family: IpFamily, holder: Holder): bigint | undefined {
     if (!pool.hasFamily(family)) return undefined;
-    return pool.firstAvailable(family, (value) => this.table.isBlocked(family, value, holder));
+    const isBlocked = (value: bigint): boolean => this.table.isBlocked(family, value, holder);
+    // A sharing Service may join an address in use below the floor: it walks the whole pool.
+    if (holder.sharingKey !== '') return pool.firstAvailable(family, isBlocked);
+    // Otherwise blocked means in use: everything below the address found is, which raises the floor.
+    const value = pool.firstAvailable(family, isBlocked, this.table.freeFloor(pool.name, family));
+    if (value !== undefined) this.table.raiseFreeFloor(pool.name, family, value);
+    return value;
   }
 
   /** Why none of these pools could give an address: the family is missing, or they are full. */

@@ -87,12 +87,15 @@ export class AddressPool {
   }
 
   /**
-   * The lowest usable address of the family for which isBlocked is false, or undefined. isBlocked must
-   * only return true for addresses in use, so that the walk stays bounded by the number in use.
+   * The lowest usable address of the family, from `from` on, for which isBlocked is false, or
+   * undefined. isBlocked must only return true for addresses in use, so that the walk stays
+   * bounded by the number in use.
    */
-  firstAvailable(family: IpFamily, isBlocked: (value: bigint) => boolean): bigint | undefined {
+  firstAvailable(family: IpFamily, isBlocked: (value: bigint) => boolean, from?: bigint): bigint | undefined {
     for (const range of this.ranges(family)) {
-      for (let value = range.first; value <= range.last; value++) {
+      if (from !== undefined && range.last < from) continue;
+      const start = from !== undefined && from > range.first ? from : range.first;
+      for (let value = start; value <= range.last; value++) {
         if (this.excludes(family, value)) continue;
         if (!isBlocked(value)) return value;
       }
