@@ -229,6 +229,12 @@ export class BgpSession extends EventEmitter<SessionEvents> implements AcceptTar
     return connection.sendBytes(bytes);
   }
 
+  /** Runs `write` (calls of sendBytes) as one batch on the socket: see BgpConnection.batch. */
+  batch<T>(write: () => T): T {
+    const connection = this.establishedConnection();
+    return connection === undefined ? write() : connection.batch(write);
+  }
+
   /** From the listener: an incoming connection from this peer's address. */
   acceptIncoming(socket: Socket): void {
     const main = this.main;

@@ -452,16 +452,19 @@ export class Peer {
         this.ribOut.recordAnnounced(prefix, { key: exported.key, nextHop });
       }
 
-      let writable = true;
-      for (const family of FAMILIES) {
-        for (const message of packWithdrawals(withdrawals[family], family, options)) writable = this.session.sendBytes(message) && writable;
-      }
-      for (const { attributes, family, nextHop, prefixes } of groups.values()) {
-        const nextHopsV6 = family === 'ipv6' ? [nextHop] : undefined;
-        for (const message of packAnnouncements(attributes, prefixes, family, nextHopsV6, options)) {
-          writable = this.session.sendBytes(message) && writable;
+      const writable = this.session.batch(() => {
+        let ok = true;
+        for (const family of FAMILIES) {
+          for (const message of packWithdrawals(withdrawals[family], family, options)) ok = this.session.sendBytes(message) && ok;
         }
-      }
+        for (const { attributes, family, nextHop, prefixes } of groups.values()) {
+          const nextHopsV6 = family === 'ipv6' ? [nextHop] : undefined;
+          for (const message of packAnnouncements(attributes, prefixes, family, nextHopsV6, options)) {
+            ok = this.session.sendBytes(message) && ok;
+          }
+        }
+        return ok;
+      });
       if (!writable) {
         // The socket holds enough: the rest stays dirty (bounded by the table) until 'drain'.
         this.waitingForDrain = true;
