@@ -52,7 +52,8 @@ t.test('the usual way up: Idle -> Connect -> OpenSent -> OpenConfirm -> Establis
   t.same(step.actions, [
     { type: 'send', message: { type: 'keepalive' } },
     { type: 'start-timer', timer: 'HoldTimer', delayMs: 30_000 },
-    { type: 'start-timer', timer: 'KeepaliveTimer', delayMs: 10_000 },
+    // A third of the hold time, jittered (RFC 4271 section 10): 10 s x (0.75 + 0.25 x 0.5).
+    { type: 'start-timer', timer: 'KeepaliveTimer', delayMs: 8_750 },
     { type: 'state-changed', from: 'OpenSent', to: 'OpenConfirm', reason: 'open-received' },
   ], 'answers with a KEEPALIVE; negotiated hold and keepalive timers');
   t.equal(step.state.negotiated?.holdTimeSeconds, 30);
@@ -66,7 +67,7 @@ t.test('the usual way up: Idle -> Connect -> OpenSent -> OpenConfirm -> Establis
     { type: 'state-changed', from: 'OpenConfirm', to: 'Established', reason: 'keepalive-received' },
     { type: 'session-established', negotiated },
   ]);
-  t.same(step.state.timers, { HoldTimer: 30_000, KeepaliveTimer: 10_000, IdleHoldResetTimer: 60_000 });
+  t.same(step.state.timers, { HoldTimer: 30_000, KeepaliveTimer: 8_750, IdleHoldResetTimer: 60_000 });
   t.end();
 });
 
@@ -170,7 +171,7 @@ t.test('Established: messages restart the hold timer, the keepalive timer sends 
   const keepalive = transition(established, { type: 'KeepaliveTimer_Expires' }, config, half);
   t.same(keepalive.actions, [
     { type: 'send', message: { type: 'keepalive' } },
-    { type: 'start-timer', timer: 'KeepaliveTimer', delayMs: 30_000 },
+    { type: 'start-timer', timer: 'KeepaliveTimer', delayMs: 26_250 }, // 30 s jittered by 0.875
   ]);
   const confirm = transition(stateIn('OpenConfirm'), { type: 'KeepaliveTimer_Expires' }, config, half);
   t.same(sent(confirm.actions), [{ type: 'keepalive' }], 'OpenConfirm sends KEEPALIVEs too');

@@ -128,9 +128,14 @@ class Step {
     if (holdTime > 0) this.startTimer('HoldTimer', holdTime * 1000);
   }
 
+  /**
+   * RFC 4271 section 10: jitter SHOULD be applied to the KeepaliveTimer (0.75 to 1.0 of the
+   * value), so that the sessions of one speaker, and the speakers of one cluster started together,
+   * do not send their KEEPALIVEs in lockstep. Always below the value: never late for the hold time.
+   */
   restartKeepaliveTimer(): void {
     const keepalive = this.negotiated?.keepaliveSeconds ?? 0;
-    if (keepalive > 0) this.startTimer('KeepaliveTimer', keepalive * 1000);
+    if (keepalive > 0) this.startTimer('KeepaliveTimer', jitter(keepalive * 1000, this.random));
   }
 
   // ----- procedures the RFC repeats in many states -----

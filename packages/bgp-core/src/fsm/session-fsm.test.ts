@@ -52,7 +52,8 @@ function establish(h: Harness, holdTime = 90): void {
 }
 
 t.test('a session comes up and keeps itself alive', (t) => {
-  const h = harness();
+  // random 1: the keepalive jitter factor is 1.0 (the jitter itself is the next test's).
+  const h = harness({ random: () => 1 });
   establish(h);
   t.same(h.log, ['connect@0', 'Connect@0', 'open@0', 'OpenSent@0', 'keepalive@0', 'OpenConfirm@0', 'Established@0', 'session-established@0']);
   t.equal(h.fsm.stateName, 'Established');
@@ -64,6 +65,17 @@ t.test('a session comes up and keeps itself alive', (t) => {
   }
   t.same(h.log, ['keepalive@30000', 'keepalive@60000', 'keepalive@90000', 'keepalive@120000']);
   t.equal(h.fsm.stateName, 'Established', 'the peer kept the hold timer from expiring');
+  t.end();
+});
+
+t.test('KEEPALIVEs are jittered (RFC 4271 section 10): 0.75 to 1.0 of the interval, never later', (t) => {
+  for (const [random, interval] of [[0, 22_500], [0.5, 26_250], [1, 30_000]] as const) {
+    const h = harness({ random: () => random });
+    establish(h);
+    h.log.length = 0;
+    h.clock.advance(2 * interval); // the peer is silent: stay below its 90 s hold time
+    t.same(h.log, [`keepalive@${interval}`, `keepalive@${2 * interval}`], `random ${random}: every ${interval} ms`);
+  }
   t.end();
 });
 
@@ -93,7 +105,7 @@ t.test('the hold timer expires while waiting for the OPEN (4 minutes) and in Ope
   t.equal(sent.fsm.stateName, 'Idle');
   t.ok(sent.log.includes('notification 4/0@240000'));
 
-  const confirm = harness();
+  const confirm = harness({ random: () => 1 });
   confirm.fsm.handle({ type: 'ManualStart' });
   confirm.fsm.handle({ type: 'Tcp_CR_Acked' });
   confirm.fsm.handle({ type: 'BGPOpen', open: peerOpen({ holdTime: 9 }) });
@@ -118,7 +130,7 @@ t.test('hold time 0: no hold timer and no keepalives, ever', (t) => {
 });
 
 t.test('sending an UPDATE postpones the next KEEPALIVE', (t) => {
-  const h = harness();
+  const h = harness({ random: () => 1 });
   establish(h);
   h.log.length = 0;
   h.clock.advance(20_000);
