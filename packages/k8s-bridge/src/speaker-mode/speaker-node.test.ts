@@ -280,4 +280,19 @@ t.test('Layer 2: one of two speakers answers for each address; the other takes o
   const tookMs = Date.now() - stoppedAt;
   t.ok(tookMs < 300, `taken over ${tookMs} ms after node-a stopped: it said it was leaving, no 400 ms wait`);
   t.same([...b.layer2.alive()], ['node-b']);
+
+  // node-a's speaker starts again (a rollout): its addresses go back to it, and at no moment does
+  // neither node answer for one of them (node-b keeps them until node-a has settled and claims).
+  const again = new SpeakerNode({ kubeConfig: kc, nodeName: 'node-a', namespace: NS, logger: quiet, informerOptions: FAST, layer2 });
+  t.teardown(() => again.stop());
+  const samples: { a: readonly string[]; b: readonly string[] }[] = [];
+  const sampler = setInterval(() => samples.push({ a: again.state.layer2, b: b.state.layer2 }), 2);
+  await again.start(WAIT_MS);
+  await eventually('node-a answers for its addresses again', () => wantA.every((ip) => again.state.layer2.includes(ip)), WAIT_MS);
+  await eventually('and node-b lets them go', () => wantA.every((ip) => !b.state.layer2.includes(ip)), WAIT_MS);
+  clearInterval(sampler);
+  const gaps = samples.filter((sample) => services.some((ip) => !sample.a.includes(ip) && !sample.b.includes(ip)));
+  t.same(gaps, [], `over ${samples.length} samples (every 2 ms) of the hand-back, every address was answered by some node`);
+  const overlap = samples.filter((sample) => wantA.some((ip) => sample.a.includes(ip) && sample.b.includes(ip))).length;
+  t.comment(`both answered during ${overlap} samples (~${overlap * 2} ms): at most about one heartbeat interval`);
 });

@@ -96,10 +96,37 @@ t.test('a dead peer comes back when it sends again, even restarted with a lower 
   clock.advance(500);
   t.strictSame(liveness.alive(), ['node-a']);
   fromB({ incarnation: 10, seq: 0 });
-  t.strictSame(liveness.alive(), ['node-a', 'node-b'], 'back');
+  t.strictSame(liveness.alive(), ['node-a'], 'heard again, but warming up: it has not settled itself yet');
+  clock.advance(200);
   fromB({ incarnation: 11, seq: 0 });
   t.equal(liveness.stats.stale, 0, 'a newer incarnation with seq 0 is accepted');
+  clock.advance(199);
+  t.strictSame(liveness.alive(), ['node-a']);
+  clock.advance(1);
+  t.strictSame(liveness.alive(), ['node-a', 'node-b'], 'back, deadAfterMs after its first heartbeat');
   t.strictSame(changes, [['node-a', 'node-b'], ['node-a'], ['node-a', 'node-b']]);
+});
+
+t.test('a peer joining after we settled counts once heard for deadAfterMs; one that falls silent before never does', async (t) => {
+  const { clock, liveness, changes, fromB } = await setup();
+  clock.advance(400);
+  t.ok(liveness.settled);
+  fromB({ seq: 0 });
+  for (let i = 1; i <= 3; i++) {
+    clock.advance(100);
+    fromB({ seq: i });
+    t.strictSame(liveness.alive(), ['node-a'], `warming up at ${i * 100} ms`);
+  }
+  clock.advance(100);
+  t.strictSame(liveness.alive(), ['node-a', 'node-b'], 'alive at 400 ms, when it claims its addresses itself');
+  t.strictSame(changes, [['node-a', 'node-b']], 'one change, at the end of the warm-up');
+
+  const { clock: clock2, liveness: liveness2, changes: changes2, fromB: fromB2 } = await setup();
+  clock2.advance(400);
+  fromB2({ seq: 0 });
+  clock2.advance(1000);
+  t.strictSame(liveness2.alive(), ['node-a']);
+  t.strictSame(changes2, [], 'a peer heard once and gone was never reported');
 });
 
 t.test('duplicated or reordered heartbeats do not keep a peer alive', async (t) => {
@@ -162,11 +189,13 @@ t.test('a peer dropped from peers() is no longer alive at the next heartbeat', a
 t.test('settled after deadAfterMs; stop closes and forgets; start again with a new incarnation', async (t) => {
   const { clock, liveness, socket, sockets, changes, fromB } = await setup();
   t.equal(liveness.settled, false);
-  clock.advance(399);
+  clock.advance(200);
+  fromB(); // before we settled: alive at once (the start-up view is being built)
+  t.strictSame(liveness.alive(), ['node-a', 'node-b']);
+  clock.advance(199);
   t.equal(liveness.settled, false);
   clock.advance(1);
   t.equal(liveness.settled, true);
-  fromB();
   const firstIncarnation = decodeHeartbeat(socket.sent[0]?.data ?? Buffer.alloc(0));
   liveness.stop();
   t.ok(socket.closed);
@@ -261,9 +290,12 @@ t.test('a peer that says it is leaving is dead at once, and its late heartbeats 
   t.equal(liveness.stats.stale, 1);
   clock.advance(1000);
   t.equal(changes.length, 2, "the old deadline does not fire a change");
-  fromB({ incarnation: 6 });
-  t.strictSame(liveness.alive(), ['node-a', 'node-b'], 'a new life comes back');
-  clock.advance(399);
+  fromB({ incarnation: 6, seq: 0 });
+  clock.advance(200);
+  fromB({ incarnation: 6, seq: 1 });
+  clock.advance(200);
+  t.strictSame(liveness.alive(), ['node-a', 'node-b'], 'a new life comes back (after its warm-up)');
+  clock.advance(199);
   t.strictSame(liveness.alive(), ['node-a', 'node-b'], 'and is not expired by the earlier life\'s timer');
 
   // Our own graceful stop: one leaving datagram to each peer, then silence.

@@ -5,6 +5,12 @@
  * next-ranked node within deadAfterMs plus one gratuitous ARP. A node stopping on purpose says so
  * (stop({ leave: true }): a "leaving" heartbeat), and its peers drop it at once.
  *
+ * A peer that (re)joins after we settled counts as alive only once heard for deadAfterMs: that is
+ * when it settles itself and starts answering. Were it alive at its first heartbeat, the nodes
+ * that hold its addresses would give them up ~400 ms before it takes them (a restarted speaker
+ * in a rollout), and nobody would answer ARP meanwhile; this way the hand-over overlaps by at
+ * most one heartbeat interval instead of leaving a gap.
+ *
  * Why a heartbeat of our own and not BFD (RFC 5880/5881), for now:
  * - What the election needs is "which speakers are up", with sub-second detection. A heartbeat
  *   gives exactly that with one message type and no state machine: detection time is deadAfterMs
@@ -102,7 +108,10 @@ export interface LivenessStats {
 interface PeerState {
   incarnation: number;
   seq: number;
-  readonly deadline: TimerHandle;
+  deadline: TimerHandle;
+  /** Heard, but not yet for deadAfterMs since it (re)joined after we settled: not in alive() yet. */
+  warming: boolean;
+  warmUp?: TimerHandle;
 }
 
 /** Bounds the heartbeats sent per interval whatever peers() returns. */
@@ -211,14 +220,19 @@ export class Liveness {
     this.socket = undefined;
     this.boundPort = undefined;
     this.startedAt = undefined;
-    for (const state of this.states.values()) state.deadline.cancel();
+    for (const state of this.states.values()) {
+      state.deadline.cancel();
+      state.warmUp?.cancel();
+    }
     this.states.clear();
     this.departed.clear();
   }
 
   /** Node names alive as seen from here, self included, sorted. */
   alive(): string[] {
-    return [this.self.name, ...this.states.keys()].sort();
+    const alive = [this.self.name];
+    for (const [name, state] of this.states) if (!state.warming) alive.push(name);
+    return alive.sort();
   }
 
   /**
@@ -282,8 +296,9 @@ export class Liveness {
     for (const [name, state] of this.states) {
       if (listed.has(name)) continue;
       state.deadline.cancel();
+      state.warmUp?.cancel();
       this.states.delete(name);
-      changed = true;
+      if (!state.warming) changed = true;
     }
     if (changed) this.notify();
   }
@@ -330,8 +345,18 @@ export class Liveness {
     }
     if (state === undefined) {
       const deadline = this.clock.setTimer(this.deadAfterMs, () => this.expire(node));
-      this.states.set(node, { incarnation, seq, deadline });
-      this.notify();
+      const joined: PeerState = { incarnation, seq, deadline, warming: this.settled };
+      this.states.set(node, joined);
+      if (!joined.warming) {
+        this.notify();
+        return;
+      }
+      joined.warmUp = this.clock.setTimer(this.deadAfterMs, () => {
+        if (this.states.get(node) !== joined) return;
+        joined.warming = false;
+        joined.warmUp = undefined;
+        this.notify();
+      });
       return;
     }
     if (incarnation < state.incarnation || (incarnation === state.incarnation && seq <= state.seq)) {
@@ -344,14 +369,17 @@ export class Liveness {
       state.deadline.refresh();
     } else {
       state.deadline.cancel();
-      this.states.set(node, { incarnation, seq, deadline: this.clock.setTimer(this.deadAfterMs, () => this.expire(node)) });
+      state.deadline = this.clock.setTimer(this.deadAfterMs, () => this.expire(node));
     }
   }
 
   /** No heartbeat for deadAfterMs. Forgetting seq/incarnation lets a restarted peer with a lower incarnation back in. */
   private expire(node: string): void {
-    if (!this.states.delete(node)) return;
-    this.notify();
+    const state = this.states.get(node);
+    if (state === undefined) return;
+    this.states.delete(node);
+    state.warmUp?.cancel();
+    if (!state.warming) this.notify();
   }
 
   private notify(): void {
