@@ -341,3 +341,29 @@ t.test('LOCAL_PREF received from an eBGP peer is ignored (RFC 4271 5.1.5)', asyn
   await until('the raw peer\'s route', () => (a.receivedRoutes(raw.address).length === 1 ? true : undefined));
   t.equal(a.receivedRoutes(raw.address)[0]?.localPref, null, 'the 777 it sent is not taken');
 });
+
+t.test('a route whose AS_PATH holds our AS is ignored on input (RFC 4271 9.1.2), and counts toward no maximum', async (t) => {
+  const raw = { address: '127.0.0.36', asn: 64997 };
+  const server = createServer();
+  server.listen(PORT, raw.address);
+  await once(server, 'listening');
+  const options = { fourOctetAs: true, extendedMessage: false };
+  server.on('connection', (socket) => {
+    const open = buildOpen({ localAsn: raw.asn, peerAsn: A.asn, routerId: '10.0.0.36', holdTimeSeconds: 30, families: ['ipv4'] });
+    socket.write(encodeMessage(open, options));
+    socket.write(KEEPALIVE_MESSAGE);
+    // Reflected: A's own route coming back through the router (path 64997 4200000000).
+    const looped = { origin: 0 as const, asPath: [{ type: 2 as const, asns: [raw.asn, A.asn] }], nextHop: raw.address };
+    for (const message of packAnnouncements(looped, ['10.5.0.1/32', '10.5.0.2/32'], 'ipv4', undefined, options)) socket.write(message);
+    const clean = { origin: 0 as const, asPath: [{ type: 2 as const, asns: [raw.asn, 65001] }], nextHop: raw.address };
+    for (const message of packAnnouncements(clean, ['198.51.100.0/24'], 'ipv4', undefined, options)) socket.write(message);
+    socket.on('data', () => {});
+  });
+  t.teardown(() => server.close());
+  // maxPrefixes 1: were the two looped routes counted, the session would be closed (Cease 6/1).
+  const a = await startSpeaker(t, configOf(A, [{ ...peerOf({ ...raw, routerId: '' }), families: ['ipv4'], maxPrefixes: { limit: 1, restartTime: 0 } }]));
+  await until('the clean route', () => (a.receivedRoutes(raw.address).length === 1 ? true : undefined));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.same(a.receivedRoutes(raw.address).map((route) => route.prefix), ['198.51.100.0/24'], 'only the route without our AS');
+  t.equal(stateOf(a, { ...raw, routerId: '' }), 'Established', 'the looped routes did not trip maxPrefixes 1');
+});

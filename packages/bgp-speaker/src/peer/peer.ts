@@ -86,6 +86,8 @@ export class Peer {
   private negotiated: Negotiated | undefined;
   private establishedAt: number | undefined;
   private lastError: string | undefined;
+  private asLoopIgnored = 0;
+  private asLoopLogged = false;
   private flushScheduled = false;
   private waitingForDrain = false;
   private endOfRibDue = false;
@@ -232,6 +234,11 @@ export class Peer {
     return this.ribOut.pending + this.waitingNextHop.size;
   }
 
+  /** Announcements ignored this session because their AS_PATH holds our AS. */
+  get asLoopIgnoredCount(): number {
+    return this.asLoopIgnored;
+  }
+
   stats(): PeerStats {
     const { sent, received } = this.session.counters;
     const state = this.session.state;
@@ -281,6 +288,8 @@ export class Peer {
     this.negotiated = negotiated;
     this.establishedAt = Date.now();
     this.lastError = undefined;
+    this.asLoopIgnored = 0;
+    this.asLoopLogged = false;
     this.log.info(
       { holdTime: negotiated.holdTimeSeconds, fourOctetAs: negotiated.fourOctetAs, families: negotiated.families, peerRouterId: negotiated.peerRouterId },
       'session established',
@@ -346,7 +355,12 @@ export class Peer {
     for (const prefix of withdrawn) this.forgetReceived(prefix);
 
     const announced = [...update.nlri, ...(attributes.mpReach?.nlri ?? [])];
-    if (treatAsWithdraw) {
+    // RFC 4271 section 9.1.2: a route whose AS_PATH holds our own AS has looped back (a router
+    // reflecting one node's route to another); it must not count as learned. Dropped on input, as
+    // FRR and BIRD do by default, so it shows nowhere and counts toward no maximum.
+    const looped = announced.length > 0 && !treatAsWithdraw && pathContains(attributes, this.options.localAsn);
+    if (looped) this.noteAsLoop(announced, attributes);
+    if (treatAsWithdraw || looped) {
       for (const prefix of announced) this.forgetReceived(prefix);
       withdrawn.push(...announced);
     } else if (announced.length > 0) {
@@ -370,9 +384,21 @@ export class Peer {
     const events = this.options.events;
     if (events.wantsRouteEvents()) {
       if (withdrawn.length > 0) events.routesWithdrawn(this, withdrawn);
-      if (!treatAsWithdraw && announced.length > 0) events.routesReceived(this, announced);
+      if (!treatAsWithdraw && !looped && announced.length > 0) events.routesReceived(this, announced);
     }
-    this.enforceMaxPrefixes(announced);
+    if (!looped) this.enforceMaxPrefixes(announced);
+  }
+
+  /** Logged once per session (a reflecting router sends many), then only counted. */
+  private noteAsLoop(prefixes: readonly string[], attributes: PathAttributes): void {
+    this.asLoopIgnored += prefixes.length;
+    if (this.asLoopLogged) return;
+    this.asLoopLogged = true;
+    const path = (attributes.as4Path ?? attributes.asPath ?? []).flatMap((segment) => segment.asns).join(' ');
+    this.log.warn(
+      { prefix: prefixes[0], asPath: path, localAsn: this.options.localAsn },
+      'ignoring routes whose AS_PATH holds our own AS (RFC 4271 section 9.1.2); further ones are counted, not logged',
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -618,6 +644,14 @@ export class Peer {
     this.holdDown = undefined;
     this.staleTimer = undefined;
   }
+}
+
+/** Does the AS_PATH (or, from a 2-octet peer, AS4_PATH: our 4-octet AS is AS_TRANS in AS_PATH) hold `asn`? */
+function pathContains(attributes: PathAttributes, asn: number): boolean {
+  for (const path of [attributes.asPath, attributes.as4Path]) {
+    for (const segment of path ?? []) if (segment.asns.includes(asn)) return true;
+  }
+  return false;
 }
 
 function cease(subcode: number, data: Uint8Array = new Uint8Array(0)): NotificationMessage {
