@@ -1,6 +1,6 @@
 /** The RFC 4271 session FSM: pure transitions, a timer-driving wrapper, OPEN negotiation, collisions. */
-export { ManualClock, systemClock } from './clock.js';
-export type { Clock, TimerHandle } from './clock.js';
+export { ManualClock, systemClock } from '@metallb-ts/clock';
+export type { Clock, TimerHandle } from '@metallb-ts/clock';
 export { checkFsmConfig, FSM_DEFAULTS, parseDottedQuad } from './config.js';
 export type { FsmConfig, GracefulRestartConfig, IdleHoldConfig, OpenConfig, PeerAsnConfig } from './config.js';
 export { acceptsIncomingConnection, FSM_TIMERS, initialFsmState, SESSION_STATE_NAMES } from './states.js';

@@ -1,7 +1,7 @@
 import t from 'tap';
 
 import type { OwnerAction } from './actions.js';
-import { ManualClock } from './clock.js';
+import { ManualClock } from '@metallb-ts/clock';
 import type { FsmConfig } from './config.js';
 import type { RandomSource } from './fsm.js';
 import { SessionFsm } from './session-fsm.js';

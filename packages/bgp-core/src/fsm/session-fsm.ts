@@ -9,8 +9,8 @@
  */
 import type { OwnerAction, TimerAction } from './actions.js';
 import { isTimerAction } from './actions.js';
-import { systemClock } from './clock.js';
-import type { Clock, TimerHandle } from './clock.js';
+import { systemClock } from '@metallb-ts/clock';
+import type { Clock, TimerHandle } from '@metallb-ts/clock';
 import { checkFsmConfig } from './config.js';
 import type { FsmConfig } from './config.js';
 import { TIMER_EXPIRY_EVENT } from './events.js';

@@ -14,7 +14,7 @@ import { decideCollision, hasGracefulRestart } from '../fsm/collision.js';
 import { notificationEvent } from '../fsm/events.js';
 import type { FsmEvent } from '../fsm/events.js';
 import type { OwnerAction, FsmReason } from '../fsm/actions.js';
-import type { Clock } from '../fsm/clock.js';
+import type { Clock } from '@metallb-ts/clock';
 import type { FsmConfig } from '../fsm/config.js';
 import type { Negotiated } from '../fsm/negotiate.js';
 import type { SessionStateName } from '../fsm/states.js';

@@ -12,5 +12,5 @@ export type {
 } from './liveness.js';
 export { HEARTBEAT_VERSION, MAX_HEARTBEAT_BYTES, decodeHeartbeat, encodeHeartbeat } from './heartbeat.js';
 export type { DecodeResult, Heartbeat } from './heartbeat.js';
-export { ManualClock, systemClock } from './clock.js';
-export type { Clock, TimerHandle } from './clock.js';
+export { ManualClock, systemClock } from '@metallb-ts/clock';
+export type { Clock, TimerHandle } from '@metallb-ts/clock';

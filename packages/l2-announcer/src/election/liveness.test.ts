@@ -1,6 +1,6 @@
 import t from 'tap';
 
-import { ManualClock } from './clock.js';
+import { ManualClock } from '@metallb-ts/clock';
 import { decodeHeartbeat, encodeHeartbeat } from './heartbeat.js';
 import type { Heartbeat } from './heartbeat.js';
 import { Liveness } from './liveness.js';

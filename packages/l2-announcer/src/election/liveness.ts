@@ -44,8 +44,8 @@ import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 
 import { canonicalIp } from '../ethernet.js';
-import { systemClock } from './clock.js';
-import type { Clock, TimerHandle } from './clock.js';
+import { systemClock } from '@metallb-ts/clock';
+import type { Clock, TimerHandle } from '@metallb-ts/clock';
 import { decodeHeartbeat, encodeHeartbeat } from './heartbeat.js';
 
 export interface LivenessEndpoint {
