@@ -6,6 +6,8 @@
 import { isIP, isIPv4 } from 'node:net';
 import { normalizePrefix, parseCommunity, parseLargeCommunity, prefixFamily } from '@metallb-ts/bgp-core';
 import type { AddressFamily } from '@metallb-ts/bgp-core';
+import { ConfigChecker as Checker, describeValue as describe, joinPath as join } from './checker.js';
+import type { ConfigDict as Dict } from './checker.js';
 import type { ConfigProblem } from './errors.js';
 import type { AnnouncementConfig, ExportConfig, GracefulRestartPeerConfig, ListenConfig, MaxPrefixesConfig, MetricsConfig, PeerConfig, SpeakerConfig } from './schema.js';
 
@@ -18,59 +20,9 @@ const DEFAULT_MAX_PREFIXES_RESTART_TIME = 60;
 const DEFAULT_GRACEFUL_RESTART_TIME = 120;
 const NO_EXPORT: ExportConfig = { communities: [], largeCommunities: [], asPathPrepend: 0 };
 
-type Dict = Record<string, unknown>;
 
 /** Reads files named by the config (passwordFile); injected so validation stays testable. */
 export type ReadFile = (path: string) => string;
-
-class Checker {
-  readonly problems: ConfigProblem[] = [];
-
-  fail(path: string, reason: string): undefined {
-    this.problems.push({ path, reason });
-    return undefined;
-  }
-
-  object(value: unknown, path: string, allowed: readonly string[]): Dict | undefined {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      return this.fail(path, `must be a mapping, got ${describe(value)}`);
-    }
-    for (const key of Object.keys(value)) {
-      if (!allowed.includes(key)) this.fail(join(path, key), `unknown key (allowed: ${allowed.join(', ')})`);
-    }
-    return value as Dict;
-  }
-
-  integer(value: unknown, path: string, min: number, max: number): number | undefined {
-    if (typeof value !== 'number' || !Number.isInteger(value)) {
-      return this.fail(path, `must be a whole number, got ${describe(value)}`);
-    }
-    if (value < min || value > max) return this.fail(path, `must be between ${min} and ${max}, got ${value}`);
-    return value;
-  }
-
-  boolean(value: unknown, path: string): boolean | undefined {
-    if (typeof value !== 'boolean') return this.fail(path, `must be true or false, got ${describe(value)}`);
-    return value;
-  }
-
-  string(value: unknown, path: string): string | undefined {
-    if (typeof value !== 'string' || value === '') return this.fail(path, `must be a non-empty string, got ${describe(value)}`);
-    return value;
-  }
-
-  address(value: unknown, path: string): string | undefined {
-    const text = this.string(value, path);
-    if (text === undefined) return undefined;
-    if (isIP(text) === 0) return this.fail(path, `must be an IPv4 or IPv6 address, got ${JSON.stringify(text)}`);
-    return text;
-  }
-
-  list(value: unknown, path: string): readonly unknown[] | undefined {
-    if (!Array.isArray(value)) return this.fail(path, `must be a list, got ${describe(value)}`);
-    return value;
-  }
-}
 
 export function validateConfig(document: unknown, readFile: ReadFile): SpeakerConfig | readonly ConfigProblem[] {
   const check = new Checker();
@@ -396,14 +348,4 @@ function validateAnnouncement(check: Checker, value: unknown, path: string): Ann
   };
 }
 
-function join(path: string, key: string): string {
-  return path === '' ? key : `${path}.${key}`;
-}
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value);
-  return `${typeof value} ${String(value)}`;
-}

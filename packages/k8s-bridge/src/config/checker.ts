@@ -1,20 +1,16 @@
 /**
- * Collects every problem of one input with its key path, the way bgp-speaker's config validation
- * does (a ConfigProblem per fault, all reported together): each check records what is wrong and
- * returns undefined, so a parser keeps going and the operator fixes everything in one pass.
+ * bgp-speaker's ConfigChecker (a ConfigProblem per fault, all reported together), with what
+ * MetalLB's objects and kubespray's variables need besides: warnings (valid but probably not
+ * what the operator wants), string lists without repeats, and label maps.
  */
-import type { ConfigProblem } from 'bgp-speaker';
+import { ConfigChecker, describeValue, joinPath } from 'bgp-speaker';
+import type { ConfigDict } from 'bgp-speaker';
 
-export type Dict = Record<string, unknown>;
+export type Dict = ConfigDict;
+export { describeValue as describe, joinPath as join };
 
-export class Checker {
-  readonly problems: ConfigProblem[] = [];
+export class Checker extends ConfigChecker {
   readonly warnings: string[] = [];
-
-  fail(path: string, reason: string): undefined {
-    this.problems.push({ path, reason });
-    return undefined;
-  }
 
   warn(message: string): void {
     if (!this.warnings.includes(message)) this.warnings.push(message);
@@ -23,42 +19,6 @@ export class Checker {
   /** Problems recorded since `mark` (a value of `problems.length` taken earlier). */
   failedSince(mark: number): boolean {
     return this.problems.length > mark;
-  }
-
-  /** A mapping; keys outside `allowed` are problems (a misspelt key must never be dropped). */
-  object(value: unknown, path: string, allowed?: readonly string[]): Dict | undefined {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      return this.fail(path, `must be a mapping, got ${describe(value)}`);
-    }
-    if (allowed !== undefined) {
-      for (const key of Object.keys(value)) {
-        if (!allowed.includes(key)) this.fail(join(path, key), `unknown key (allowed: ${allowed.join(', ')})`);
-      }
-    }
-    return value as Dict;
-  }
-
-  integer(value: unknown, path: string, min: number, max: number, hint = ''): number | undefined {
-    if (typeof value !== 'number' || !Number.isInteger(value)) {
-      return this.fail(path, `must be a whole number, got ${describe(value)}`);
-    }
-    if (value < min || value > max) return this.fail(path, `must be between ${min} and ${max}${hint}, got ${value}`);
-    return value;
-  }
-
-  boolean(value: unknown, path: string): boolean | undefined {
-    if (typeof value !== 'boolean') return this.fail(path, `must be true or false, got ${describe(value)}`);
-    return value;
-  }
-
-  string(value: unknown, path: string): string | undefined {
-    if (typeof value !== 'string' || value === '') return this.fail(path, `must be a non-empty string, got ${describe(value)}`);
-    return value;
-  }
-
-  list(value: unknown, path: string): readonly unknown[] | undefined {
-    if (!Array.isArray(value)) return this.fail(path, `must be a list, got ${describe(value)}`);
-    return value;
   }
 
   /** A list of non-empty strings without repeats (MetalLB refuses duplicates in its name lists). */
@@ -81,24 +41,9 @@ export class Checker {
     const out: Record<string, string> = {};
     for (const [key, item] of Object.entries(raw)) {
       if (typeof item !== 'string') {
-        this.fail(join(path, key), `must be a string (quote numbers and booleans in YAML), got ${describe(item)}`);
+        this.fail(joinPath(path, key), `must be a string (quote numbers and booleans in YAML), got ${describeValue(item)}`);
       } else out[key] = item;
     }
     return out;
   }
-}
-
-export function join(path: string, key: string): string {
-  if (path === '') return key;
-  // Keys that are not plain identifiers (label keys, pool names with dots) keep the path readable.
-  return /^[A-Za-z0-9_-]+$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
-}
-
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value);
-  return `${typeof value} ${String(value)}`;
 }
