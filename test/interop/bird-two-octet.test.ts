@@ -35,6 +35,11 @@ t.test('a BIRD peer with 4-octet AS support off sees AS_TRANS and gets the real 
   t.equal(open?.[1], String(AS_TRANS), 'our OPEN says My AS 23456 (AS_TRANS)');
   const update = lines.find((f) => f[0]?.split(',').includes('2') && (f[2] ?? '').split(',').includes('17'));
   t.ok(update, 'an UPDATE from us carries AS4_PATH (type 17)');
-  t.same(update?.[3]?.split(','), [String(AS_TRANS)], 'its AS_PATH holds AS_TRANS as a 2-octet ASN');
-  t.same(update?.[4]?.split(','), [String(OUR_ASN)], 'its AS4_PATH holds our real ASN 4200000000');
+  // One frame may carry several UPDATEs (a flush batch leaves in one writev); tshark then joins
+  // their fields with commas. Every AS_PATH ASN of them must be AS_TRANS, and every AS4_PATH one
+  // our real ASN, one for one.
+  const as2 = update?.[3]?.split(',') ?? [];
+  const as4 = update?.[4]?.split(',') ?? [];
+  t.ok(as2.length > 0 && as2.every((asn) => asn === String(AS_TRANS)), `its AS_PATH holds AS_TRANS as a 2-octet ASN (${as2.join(', ')})`);
+  t.ok(as4.length === as2.length && as4.every((asn) => asn === String(OUR_ASN)), `its AS4_PATH holds our real ASN 4200000000 (${as4.join(', ')})`);
 });
