@@ -7,6 +7,7 @@ import { PACKET_OUTGOING } from './native/addon.js';
 import { parseNeighborAdvertisement } from './ndp.js';
 import { Layer2Announcer } from './responder.js';
 import { ARP_REQUEST, NEIGHBOR_SOLICITATION, SERVER_MAC } from './test-helpers/captured.js';
+import { PACKET_BROADCAST, runFilter } from './test-helpers/bpf-interpreter.js';
 
 class FakeSocket implements FrameSocket {
   readonly sent: Buffer[] = [];
@@ -24,6 +25,10 @@ class FakeSocket implements FrameSocket {
   }
   dropMembership(mac: string): void {
     this.groups.splice(this.groups.indexOf(mac), 1);
+  }
+  readonly filters: Buffer[] = [];
+  setFilter(filter: Buffer): void {
+    this.filters.push(filter);
   }
   startReceiving(onFrame: (frame: Buffer, packetType: number) => void): void {
     this.onFrame = onFrame;
@@ -180,5 +185,26 @@ t.test('counters per address, kept after disown (Prometheus counters never go ba
     '192.0.2.3': { requestsReceived: 0, responsesSent: 0, gratuitousSent: 4 },
   });
   t.same(announcer.stats, { requestsReceived: 2, responsesSent: 2, gratuitousSent: 8 }, 'the totals agree');
+  announcer.close();
+});
+
+t.test("the ARP sockets' kernel filter follows the addresses owned on each interface", async (t) => {
+  const { announcer, arp } = setup();
+  // The last program handed to a socket, run on arping's request for 192.0.2.2.
+  const passes = (name: string): boolean => {
+    const filter = arp(name).filters.at(-1);
+    if (filter === undefined) throw new Error(`no filter set on ${name}`);
+    const program = Array.from({ length: filter.length / 8 }, (_, i) => ({
+      code: filter.readUInt16LE(i * 8), jt: filter.readUInt8(i * 8 + 2), jf: filter.readUInt8(i * 8 + 3), k: filter.readUInt32LE(i * 8 + 4),
+    }));
+    return runFilter(program, ARP_REQUEST, PACKET_BROADCAST) > 0;
+  };
+  announcer.own('192.0.2.2', { interfaces: ['eth0'] });
+  t.ok(passes('eth0'), 'eth0 lets requests for 192.0.2.2 through');
+  t.equal(arp('eth1').filters.length, 0, 'eth1, not concerned, was not touched');
+  announcer.own('192.0.2.9', { interfaces: ['eth1'] });
+  t.notOk(passes('eth1'), 'eth1 owns 192.0.2.9 only: a request for 192.0.2.2 is dropped there');
+  announcer.disown('192.0.2.2');
+  t.notOk(passes('eth0'), 'disowned: dropped in the kernel again');
   announcer.close();
 });

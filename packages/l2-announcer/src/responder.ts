@@ -74,9 +74,13 @@ interface Port {
 
 const SILENT: Layer2Logger = { info() {}, warn() {}, debug() {} };
 
-/** Only ARP requests and Neighbor Solicitations reach us (socket-filter.ts says why). */
+/**
+ * Only ARP requests for the addresses owned on the interface and Neighbor Solicitations reach us
+ * (socket-filter.ts says why). The ARP program starts empty (drop everything) and follows
+ * own()/disown(); the IPv6 one is fixed, the solicited-node memberships doing the rest.
+ */
 const KERNEL_FILTERS = new Map([
-  [ETHERTYPE_ARP, encodeFilter(arpRequestFilter())],
+  [ETHERTYPE_ARP, encodeFilter(arpRequestFilter([]))],
   [ETHERTYPE_IPV6, encodeFilter(neighborSolicitationFilter())],
 ]);
 
@@ -150,6 +154,7 @@ export class Layer2Announcer {
     }
     this.owned.set(address, ports);
     if (isIPv6(address)) this.joinSolicitedNode(address, ports);
+    else for (const port of ports) this.refreshArpFilter(port);
     this.log.info({ ip: address, interfaces: ports.map((p) => p.link.name) }, 'owning address');
     this.announce(address, this.repeats);
   }
@@ -164,6 +169,7 @@ export class Layer2Announcer {
     clearTimeout(this.bursts.get(address));
     this.bursts.delete(address);
     if (isIPv6(address) && !this.closed) this.leaveSolicitedNode(address, ports);
+    else if (!this.closed) for (const port of ports) this.refreshArpFilter(port);
     this.log.info({ ip: address }, 'disowned address');
   }
 
@@ -266,6 +272,18 @@ export class Layer2Announcer {
     } catch (err) {
       this.log.warn({ interface: port.link.name, err: err instanceof Error ? err.message : String(err) }, `sending ${what} failed`);
       return false;
+    }
+  }
+
+  /** The kernel passes this port the ARP requests for its owned IPv4 addresses only. */
+  private refreshArpFilter(port: Port): void {
+    const targets: string[] = [];
+    for (const [address, ports] of this.owned) if (isIPv4(address) && ports.includes(port)) targets.push(address);
+    try {
+      port.arp.setFilter(encodeFilter(arpRequestFilter(targets)));
+    } catch (err) {
+      // Still correct without it (answersFor decides), only more work: say so, go on.
+      this.log.warn({ interface: port.link.name, err: err instanceof Error ? err.message : String(err) }, 'updating the ARP socket filter failed');
     }
   }
 

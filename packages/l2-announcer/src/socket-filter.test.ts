@@ -1,49 +1,8 @@
-/**
- * The kernel filters, run on captured frames by a reference interpreter of the few classic BPF
- * instructions they use (linux/filter.h semantics: absolute loads, jeq, ret; an out-of-range
- * load drops the frame). The namespace test checks the same programs in the real kernel.
- */
+/** The kernel filters, run on captured frames by a reference interpreter (test-helpers/bpf-interpreter.ts). */
 import t from 'tap';
-import { arpRequestFilter, encodeFilter, neighborSolicitationFilter } from './socket-filter.js';
-import type { BpfInstruction } from './socket-filter.js';
+import { MAX_FILTERED_TARGETS, arpRequestFilter, encodeFilter, neighborSolicitationFilter } from './socket-filter.js';
+import { PACKET_BROADCAST, PACKET_HOST, PACKET_OUTGOING, runFilter as run } from './test-helpers/bpf-interpreter.js';
 import { ARP_REPLY, ARP_REQUEST, DAD_SOLICITATION, NEIGHBOR_ADVERTISEMENT, NEIGHBOR_SOLICITATION, ROUTER_SOLICITATION } from './test-helpers/captured.js';
-
-const PACKET_HOST = 0;
-const PACKET_BROADCAST = 1;
-const PACKET_OUTGOING = 4;
-
-/** Runs `program` on `frame`; returns how many octets the kernel would keep (0: dropped). */
-function run(program: readonly BpfInstruction[], frame: Buffer, pkttype: number): number {
-  let accumulator = 0;
-  for (let pc = 0, steps = 0; pc < program.length && steps < 1000; steps++) {
-    const insn = program[pc];
-    if (insn === undefined) throw new Error(`pc ${pc} outside the program`);
-    switch (insn.code) {
-      case 0x20: // ld [k] (word), or ancillary data
-        if (insn.k === 0xfffff004) accumulator = pkttype;
-        else if (insn.k + 4 > frame.length) return 0;
-        else accumulator = frame.readUInt32BE(insn.k);
-        break;
-      case 0x28: // ldh [k]
-        if (insn.k + 2 > frame.length) return 0;
-        accumulator = frame.readUInt16BE(insn.k);
-        break;
-      case 0x30: // ldb [k]
-        if (insn.k + 1 > frame.length) return 0;
-        accumulator = frame.readUInt8(insn.k);
-        break;
-      case 0x15: // jeq #k, jt, jf
-        pc += accumulator === insn.k ? insn.jt : insn.jf;
-        break;
-      case 0x06: // ret #k
-        return insn.k;
-      default:
-        throw new Error(`unexpected opcode 0x${insn.code.toString(16)}`);
-    }
-    pc += 1;
-  }
-  throw new Error('the program ran off its end without ret');
-}
 
 t.test('ARP: incoming requests only', async (t) => {
   const program = arpRequestFilter();
@@ -51,6 +10,27 @@ t.test('ARP: incoming requests only', async (t) => {
   t.equal(run(program, ARP_REPLY, PACKET_HOST), 0, 'a reply is dropped');
   t.equal(run(program, ARP_REQUEST, PACKET_OUTGOING), 0, 'our own outgoing request (a gratuitous ARP) is dropped');
   t.equal(run(program, ARP_REQUEST.subarray(0, 20), PACKET_BROADCAST), 0, 'a truncated frame is dropped');
+});
+
+t.test('ARP with targets: only requests for the addresses owned on the interface', async (t) => {
+  // ARP_REQUEST asks for 192.0.2.2.
+  t.ok(run(arpRequestFilter(['192.0.2.2']), ARP_REQUEST, PACKET_BROADCAST) > 0, 'a request for the one target passes');
+  t.equal(run(arpRequestFilter(['192.0.2.3']), ARP_REQUEST, PACKET_BROADCAST), 0, 'a request for another address is dropped');
+  t.ok(run(arpRequestFilter(['192.0.2.9', '192.0.2.2', '192.0.2.7']), ARP_REQUEST, PACKET_BROADCAST) > 0, 'found among several');
+  t.equal(run(arpRequestFilter(['192.0.2.2']), ARP_REPLY, PACKET_HOST), 0, 'a reply is still dropped');
+  t.equal(run(arpRequestFilter(['192.0.2.2']), ARP_REQUEST, PACKET_OUTGOING), 0, 'and our own outgoing frames');
+  t.equal(run(arpRequestFilter([]), ARP_REQUEST, PACKET_BROADCAST), 0, 'nothing owned: everything dropped');
+  // Every position of a long list, up to the limit.
+  const many = Array.from({ length: MAX_FILTERED_TARGETS }, (_, i) => `10.0.${Math.floor(i / 256)}.${i % 256}`);
+  for (const position of [0, 1, MAX_FILTERED_TARGETS - 1]) {
+    const targets = [...many];
+    targets[position] = '192.0.2.2';
+    t.ok(run(arpRequestFilter(targets), ARP_REQUEST, PACKET_BROADCAST) > 0, `the target at position ${position} of ${MAX_FILTERED_TARGETS}`);
+  }
+  t.equal(run(arpRequestFilter(many), ARP_REQUEST, PACKET_BROADCAST), 0, `${MAX_FILTERED_TARGETS} others: dropped`);
+  const tooMany = [...many, '10.9.9.9'];
+  t.ok(run(arpRequestFilter(tooMany), ARP_REQUEST, PACKET_BROADCAST) > 0, 'above the limit: every request passes (JavaScript decides)');
+  t.throws(() => arpRequestFilter(['2001:db8::1']), /not an IPv4 address/);
 });
 
 t.test('IPv6: incoming Neighbor Solicitations only', async (t) => {

@@ -44,6 +44,13 @@ const ACCEPT = 0x40000;
 const DROP = 0;
 
 const ARP_OPERATION_OFFSET = 14 + 6;
+/** The target protocol address: after hardware type, protocol type, lengths, operation, sender MAC and IP, target MAC. */
+const ARP_TARGET_IP_OFFSET = 14 + 24;
+/**
+ * A jump skips at most 255 instructions (jt is one octet): with more owned addresses than this on
+ * one interface the ARP filter lets every request through and JavaScript sorts them out.
+ */
+export const MAX_FILTERED_TARGETS = 200;
 const ARP_REQUEST = 1;
 const IPV6_NEXT_HEADER_OFFSET = 14 + 6;
 const IPPROTO_ICMPV6 = 58;
@@ -77,9 +84,36 @@ function acceptWhen(conditions: readonly { load: (offset: number) => BpfInstruct
   return program;
 }
 
-/** Incoming ARP requests only. */
-export function arpRequestFilter(): BpfInstruction[] {
-  return acceptWhen([{ load: loadHalf, offset: ARP_OPERATION_OFFSET, value: ARP_REQUEST }]);
+/**
+ * Incoming ARP requests only; with `targets` (IPv4 addresses), only requests for one of them, so
+ * the ARP traffic of a whole LAN does not wake the speaker for every host's lookups. An empty
+ * list drops everything (nothing to answer on that interface).
+ */
+export function arpRequestFilter(targets?: readonly string[]): BpfInstruction[] {
+  const requestCheck = { load: loadHalf, offset: ARP_OPERATION_OFFSET, value: ARP_REQUEST };
+  if (targets === undefined || targets.length > MAX_FILTERED_TARGETS) return acceptWhen([requestCheck]);
+  if (targets.length === 0) return [returnValue(DROP)];
+  // 0 ld pkttype; 1 outgoing? -> drop; 2 ldh op; 3 request? else drop; 4 ld target IP;
+  // 5..5+n-1 one comparison per target, equal -> accept; then drop, accept.
+  const n = targets.length;
+  const dropAt = 5 + n;
+  const acceptAt = dropAt + 1;
+  return [
+    loadWord(SKF_AD_PKTTYPE),
+    jumpIfEqual(PACKET_OUTGOING, dropAt - 2, 0),
+    loadHalf(ARP_OPERATION_OFFSET),
+    jumpIfEqual(ARP_REQUEST, 0, dropAt - 4),
+    loadWord(ARP_TARGET_IP_OFFSET),
+    ...targets.map((ip, i) => jumpIfEqual(ipv4Number(ip), acceptAt - (5 + i) - 1, 0)),
+    returnValue(DROP),
+    returnValue(ACCEPT),
+  ];
+}
+
+function ipv4Number(ip: string): number {
+  const parts = ip.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((part) => !Number.isInteger(part) || part < 0 || part > 255)) throw new RangeError(`not an IPv4 address: ${ip}`);
+  return ((parts[0] ?? 0) * 2 ** 24 + (parts[1] ?? 0) * 2 ** 16 + (parts[2] ?? 0) * 2 ** 8 + (parts[3] ?? 0)) >>> 0;
 }
 
 /** Incoming ICMPv6 Neighbor Solicitations only (no IPv6 extension headers before ICMPv6, as NS are sent). */

@@ -21,6 +21,7 @@ interface NativePacketSocket {
   send(frame: Buffer): NativeFailure | undefined;
   addMembership(mac: Buffer): NativeFailure | undefined;
   dropMembership(mac: Buffer): NativeFailure | undefined;
+  setFilter(filter: Buffer): NativeFailure | undefined;
   startReceiving(onFrame: (frame: Buffer, packetType: number) => void): void;
   close(): void;
 }
@@ -60,6 +61,8 @@ export interface FrameSocket {
   /** Join / leave a link-layer multicast group, e.g. "33:33:ff:00:02:00". */
   addMembership(mac: string): void;
   dropMembership(mac: string): void;
+  /** Replaces the kernel filter (a program from socket-filter.ts, encoded). */
+  setFilter(filter: Buffer): void;
   /** Calls `onFrame` for each frame received, on the event loop. Once per socket. */
   startReceiving(onFrame: (frame: Buffer, packetType: number) => void): void;
   close(): void;
@@ -143,6 +146,7 @@ export function openPacketSocket(ifindex: number, etherType: number, label = `if
     send: (frame) => check(native.send(frame), 'sending a frame'),
     addMembership: (mac) => check(native.addMembership(macToBytes(mac)), `joining ${mac}`),
     dropMembership: (mac) => check(native.dropMembership(macToBytes(mac)), `leaving ${mac}`),
+    setFilter: (filter) => check(native.setFilter(filter), 'replacing the socket filter'),
     startReceiving: (onFrame) => native.startReceiving(onFrame),
     close: () => native.close(),
   };

@@ -16,6 +16,7 @@
 //   PacketSocket#send(frame: Buffer)            -> undefined | Failure
 //   PacketSocket#addMembership(mac: Buffer)     -> undefined | Failure   (PACKET_MR_MULTICAST)
 //   PacketSocket#dropMembership(mac: Buffer)    -> undefined | Failure
+//   PacketSocket#setFilter(filter: Buffer)      -> undefined | Failure   (replaces the BPF program)
 //   PacketSocket#startReceiving(cb(frame, pkttype))  cb is called per frame on the event loop
 //   PacketSocket#close()                        idempotent; stops receiving and closes the fd
 
@@ -48,6 +49,20 @@ Napi::Object Failure(Napi::Env env, const char* op, int err) {
 
 #ifdef __linux__
 
+bool IsFilterProgram(const Napi::Value& value) {
+  if (!value.IsBuffer()) return false;
+  size_t length = value.As<Napi::Buffer<uint8_t>>().Length();
+  return length > 0 && length % sizeof(sock_filter) == 0 && length / sizeof(sock_filter) <= BPF_MAXINSNS;
+}
+
+// The kernel copies the program: the Buffer need not outlive the call.
+bool AttachFilter(int fd, Napi::Buffer<uint8_t> program) {
+  sock_fprog fprog;
+  fprog.len = static_cast<unsigned short>(program.Length() / sizeof(sock_filter));
+  fprog.filter = reinterpret_cast<sock_filter*>(program.Data());
+  return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) == 0;
+}
+
 // Largest frame we read: Ethernet header + 1500 octets of payload (+ a VLAN tag to spare).
 // ARP and NDP frames are far smaller; larger frames are truncated, which is harmless.
 constexpr size_t kFrameBufferSize = 1536;
@@ -61,6 +76,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
                        {InstanceMethod("send", &PacketSocket::Send),
                         InstanceMethod("addMembership", &PacketSocket::AddMembership),
                         InstanceMethod("dropMembership", &PacketSocket::DropMembership),
+                        InstanceMethod("setFilter", &PacketSocket::SetFilter),
                         InstanceMethod("startReceiving", &PacketSocket::StartReceiving),
                         InstanceMethod("close", &PacketSocket::Close)});
   }
@@ -94,6 +110,18 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
 
   Napi::Value DropMembership(const Napi::CallbackInfo& info) {
     return Membership(info, PACKET_DROP_MEMBERSHIP, "setsockopt PACKET_DROP_MEMBERSHIP");
+  }
+
+  // Replaces the socket's classic BPF program (SO_ATTACH_FILTER swaps it atomically).
+  Napi::Value SetFilter(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!IsFilterProgram(info[0])) {
+      Napi::TypeError::New(env, "expected (filter: Buffer of struct sock_filter, 8 octets each)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (fd_ < 0) return Failure(env, "setsockopt SO_ATTACH_FILTER", EBADF);
+    if (!AttachFilter(fd_, info[0].As<Napi::Buffer<uint8_t>>())) return Failure(env, "setsockopt SO_ATTACH_FILTER", errno);
+    return env.Undefined();
   }
 
   // Lets the interface receive one link-layer multicast group (for NDP: 33:33:ff:xx:xx:xx).
@@ -213,33 +241,19 @@ Napi::FunctionReference* PacketSocket::constructor = nullptr;
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   bool has_filter = info.Length() > 2 && !info[2].IsUndefined();
-  if (!info[0].IsNumber() || !info[1].IsNumber() || (has_filter && !info[2].IsBuffer())) {
-    Napi::TypeError::New(env, "expected (ifindex: number, ethertype: number, filter?: Buffer)").ThrowAsJavaScriptException();
+  if (!info[0].IsNumber() || !info[1].IsNumber() || (has_filter && !IsFilterProgram(info[2]))) {
+    Napi::TypeError::New(env, "expected (ifindex: number, ethertype: number, filter?: Buffer of struct sock_filter)").ThrowAsJavaScriptException();
     return env.Undefined();
-  }
-  if (has_filter) {
-    size_t length = info[2].As<Napi::Buffer<uint8_t>>().Length();
-    if (length == 0 || length % sizeof(sock_filter) != 0 || length / sizeof(sock_filter) > BPF_MAXINSNS) {
-      Napi::TypeError::New(env, "filter: a non-empty array of struct sock_filter (8 octets each)").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
   }
   int ifindex = info[0].As<Napi::Number>().Int32Value();
   uint16_t ethertype = static_cast<uint16_t>(info[1].As<Napi::Number>().Uint32Value());
   // Protocol 0 first: no frame is queued before bind() narrows the socket to one interface.
   int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return Failure(env, "socket AF_PACKET", errno);
-  if (has_filter) {
-    auto program = info[2].As<Napi::Buffer<uint8_t>>();
-    sock_fprog fprog;
-    fprog.len = static_cast<unsigned short>(program.Length() / sizeof(sock_filter));
-    fprog.filter = reinterpret_cast<sock_filter*>(program.Data());
-    // The kernel copies the program: the Buffer need not outlive this call.
-    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) != 0) {
-      int err = errno;
-      close(fd);
-      return Failure(env, "setsockopt SO_ATTACH_FILTER", err);
-    }
+  if (has_filter && !AttachFilter(fd, info[2].As<Napi::Buffer<uint8_t>>())) {
+    int err = errno;
+    close(fd);
+    return Failure(env, "setsockopt SO_ATTACH_FILTER", err);
   }
   sockaddr_ll addr;
   std::memset(&addr, 0, sizeof(addr));
