@@ -9,11 +9,14 @@
  * k8s-bridge gives every LoadBalancer Service an address from 10.5.0.0/16 and announces it; the
  * demo prints the allocations, `bgp-speaker neighbors` on the node and FRR's BGP table, then removes
  * everything (`--keep` waits for Ctrl-C first).
+ *
+ * `--layer2` runs the seed's default mode instead: lab-layer2.ts.
  */
 import { readFile } from 'node:fs/promises';
 import { FrrRouter } from '../lab/frr.js';
 import { Lab } from '../lab/netns.js';
 import { BridgeProcess, bridgeFixture } from '../support/bridge.js';
+import { layer2Demo } from './lab-layer2.js';
 
 const SEED = {
   router: { address: '192.0.2.1', address6: '2001:db8::1', asn: 64512 },
@@ -36,6 +39,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
+    if (process.argv.includes('--layer2')) return await layer2Demo(lab, say, keep);
     say(`lab: building the seed topology (router ${SEED.router.address} <-> node ${SEED.node.address}) in network namespaces`);
     const { router: routerNode, node } = await lab.seedTopology();
 
