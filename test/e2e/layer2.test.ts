@@ -86,6 +86,8 @@ t.test('layer 2: the elected node alone answers ARP and NDP on eth0; SIGKILL han
   if (apiRequest === undefined) throw new Error(`every address of ${POOL_V6.join(', ')} elects ${webFirstOwner}: pick another pool`);
   const cluster = [
     ...layer2ClusterNodes(hosts),
+    // MetalLB's memberlist Secret: the speakers sign their heartbeats with it.
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'memberlist', namespace: 'metallb-system' }, stringData: { secretkey: 'e2e memberlist key' } },
     layer2Service('default', 'web', 'dual'),
     endpointSlice('default', 'web', [{ address: '10.244.2.10', nodeName: 'node-b' }]),
     layer2Service('default', 'api', 'IPv6', { loadBalancerIP: apiRequest }),
@@ -245,6 +247,8 @@ t.test('layer 2: the elected node alone answers ARP and NDP on eth0; SIGKILL han
   const leaked = announcementsFor(atClient2.packets, serviceIps, hosts);
   t.same(leaked, [], `over the whole test, no ARP or NA about ${serviceIps.join(', ')} from a node on the excluded segment`);
   t.ok(atClient2.packets.length > 0, `client2's capture works (${atClient2.packets.length} ARP/NA packets seen, the controls' among them)`);
+  t.ok(speakers.every((s) => s.bridge.logLines().some((line) => line['msg'] === 'layer 2 heartbeats are signed with the memberlist Secret')), 'every speaker signed its heartbeats');
+  t.ok(speakers.every((s) => !s.bridge.logs().includes('e2e memberlist key')), 'and logged the key nowhere');
   const errors = speakers.flatMap((s) => s.bridge.logLines().filter((line) => typeof line['level'] === 'number' && line['level'] >= 50));
   t.same(errors, [], 'no speaker logged an error (pino level 50 or above)');
 });

@@ -27,7 +27,7 @@ import type { BridgeConfig } from '../config/model.js';
 import { allocateAll } from '../ipam/dry-run.js';
 import { allocatorOptions, poolSpecs } from '../ipam/from-config.js';
 import type { ServiceSpec } from '../ipam/types.js';
-import { DEFAULT_LAYER2_PORT, Layer2Node } from '../layer2/layer2-node.js';
+import { DEFAULT_LAYER2_PORT, Layer2Node, MEMBERLIST_SECRET, heartbeatKeyFrom } from '../layer2/layer2-node.js';
 import { parseListenAddress, startBridgeMetrics } from '../metrics/bridge-metrics.js';
 import { parsePortOption } from './options.js';
 import { parseClusterFile } from '../sources/cluster-file.js';
@@ -115,6 +115,7 @@ export async function standalone(args: readonly string[]): Promise<number> {
   // Layer 2 mode: the heartbeat from this Node's InternalIP; claims recomputed on every change of
   // the cluster file and of the membership.
   let layer2: Layer2Node | undefined;
+  const heartbeatKey = (): Buffer | undefined => heartbeatKeyFrom(state.secrets.get(`${config.namespace}/${MEMBERLIST_SECRET.name}`));
   const applyLayer2 = (): void => {
     if (layer2 === undefined) return;
     layer2.setNodes(state.nodes.values());
@@ -130,7 +131,7 @@ export async function standalone(args: readonly string[]): Promise<number> {
     layer2 = new Layer2Node({ nodeName, port: layer2Port, logger: log, onMembership: applyLayer2 });
     layer2.setNodes(state.nodes.values());
     try {
-      await layer2.start(selfIp);
+      await layer2.start(selfIp, heartbeatKey());
     } catch (error) {
       process.stderr.write(`k8s-bridge standalone: ${(error as Error).message}\n`);
       layer2.close();
@@ -181,7 +182,11 @@ export async function standalone(args: readonly string[]): Promise<number> {
     announced = next.announced;
     const change = feed?.apply(next.routes) ?? { announced: [], withdrawn: [] };
     log.info(change, 'services file re-read');
-    applyLayer2();
+    // A new memberlist Secret restarts the heartbeats with it (a no-op when it did not change).
+    const selfIp = state.nodes.get(nodeName)?.internalIp;
+    if (layer2 !== undefined && selfIp !== undefined) {
+      layer2.start(selfIp, heartbeatKey()).then(applyLayer2, (error: unknown) => log.error({ err: (error as Error).message }, 'restarting the layer 2 heartbeats failed'));
+    } else applyLayer2();
   };
   const watcher: FSWatcher = watch(dirname(servicesPath), (_event, file) => {
     if (file !== null && file.toString() !== basename(servicesPath)) return;

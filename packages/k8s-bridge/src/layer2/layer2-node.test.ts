@@ -10,7 +10,7 @@ import type { HeartbeatSocket, HeartbeatSocketHandlers, Layer2Stats, LinkInfo, O
 import { parseConfigText } from '../config/load.js';
 import type { Layer2Claim } from '../announce/layer2-claims.js';
 import type { Announcer } from './layer2-node.js';
-import { Layer2Node } from './layer2-node.js';
+import { Layer2Node, heartbeatKeyFrom } from './layer2-node.js';
 import { planInterfaces } from './interface-plan.js';
 
 const link = (name: string, extra: Partial<LinkInfo> = {}): LinkInfo => ({
@@ -216,4 +216,51 @@ t.test('interfaces are re-read on a timer: one that appears later is opened', as
   while (announcers.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   t.same(announcers[0]?.interfaces, ['eth1'], 'opened by the rescan, without a new apply() from the caller');
   t.same(announcers[0]?.addresses, ['192.0.2.205'], 'and the claim answered there');
+});
+
+t.test('heartbeats signed with the memberlist key: unsigned ones ignored, the key never logged', async (t) => {
+  const clock = new ManualClock(0);
+  const sockets: FakeSocket[] = [];
+  const logs: string[] = [];
+  const node = new Layer2Node({
+    nodeName: 'node-a',
+    logger: pino({ level: 'info' }, { write: (line: string) => logs.push(line) }),
+    onMembership: () => undefined,
+    liveness: { clock, socketFactory: (_family, handlers) => { const socket = new FakeSocket(handlers); sockets.push(socket); return socket; } },
+    listLinks: () => LINKS,
+    createAnnouncer: (options) => new FakeAnnouncer(options.interfaces ?? []),
+  });
+  t.teardown(() => node.close());
+  node.setNodes([{ name: 'node-b', labels: {}, networkUnavailable: false, internalIp: '10.0.0.2' }]);
+  const key = heartbeatKeyFrom({ secretkey: 'correct horse battery staple' });
+  await node.start('10.0.0.1', key);
+  const from = { address: '10.0.0.2', port: 7946 };
+  sockets[0]?.handlers.message(encodeHeartbeat({ node: 'node-b', seq: 0, incarnation: 1 }), from);
+  t.same([...node.alive()], ['node-a'], 'an unsigned heartbeat does not count');
+  t.equal(node.membershipStats?.unauthenticated, 1);
+  sockets[0]?.handlers.message(encodeHeartbeat({ node: 'node-b', seq: 1, incarnation: 1 }, key), from);
+  t.same([...node.alive()], ['node-a', 'node-b'], 'a signed one does');
+  t.ok(logs.some((line) => line.includes('layer 2 heartbeats are signed with the memberlist Secret')));
+  t.notOk(logs.some((line) => line.includes('correct horse')), 'the key appears in no log line');
+
+  // The same address and key again: nothing restarts. Another key: the membership restarts with it.
+  await node.start('10.0.0.1', heartbeatKeyFrom({ secretkey: 'correct horse battery staple' }));
+  t.equal(sockets.length, 1, 'the same key: the same socket');
+  await node.start('10.0.0.1', heartbeatKeyFrom({ secretkey: 'rotated' }));
+  t.equal(sockets.length, 2, 'a new key: a new membership');
+  t.equal(heartbeatKeyFrom({}), undefined, 'no secretkey: no key');
+  t.equal(heartbeatKeyFrom({ secretkey: '' }), undefined, 'an empty one neither');
+});
+
+t.test('a restart (new key) changes no claim until the membership settled again', async (t) => {
+  const { node, clock, announcers } = await setup();
+  clock.advance(400);
+  node.apply([claim('192.0.2.206')], CONFIG, {});
+  t.same(announcers[0]?.addresses, ['192.0.2.206']);
+  await node.start('10.0.0.1', Buffer.from('new key'));
+  t.same(node.apply([], CONFIG, {}), { owned: [], released: [] }, 'not settled: nothing released');
+  t.same(announcers[0]?.addresses, ['192.0.2.206'], 'still answered meanwhile');
+  clock.advance(400);
+  t.same(node.apply([], CONFIG, {}), { owned: [], released: ['192.0.2.206'] }, 'settled: the claims apply again');
+  node.close();
 });

@@ -13,7 +13,7 @@
  */
 import { isIP } from 'node:net';
 import { Layer2Announcer, Liveness, listLinks, systemClock } from '@metallb-ts/l2-announcer';
-import type { Layer2AnnouncerOptions, Layer2Stats, LinkInfo, LivenessEndpoint, LivenessOptions, TimerHandle } from '@metallb-ts/l2-announcer';
+import type { Layer2AnnouncerOptions, Layer2Stats, LinkInfo, LivenessEndpoint, LivenessOptions, LivenessStats, TimerHandle } from '@metallb-ts/l2-announcer';
 import type { Logger } from 'pino';
 import type { Layer2Claim } from '../announce/layer2-claims.js';
 import type { NodeState } from '../announce/bgp-routes.js';
@@ -23,6 +23,19 @@ import type { InterfacePlan } from './interface-plan.js';
 
 /** memberlist's port, which MetalLB's speakers use for the same purpose. */
 export const DEFAULT_LAYER2_PORT = 7946;
+/**
+ * MetalLB's install creates this Secret in its namespace (`kubectl create secret generic -n
+ * metallb-system memberlist --from-literal=secretkey=...`) to encrypt memberlist; we sign the
+ * heartbeats with it (HMAC-SHA256, l2-announcer's heartbeat.ts).
+ */
+export const MEMBERLIST_SECRET = { name: 'memberlist', key: 'secretkey' } as const;
+
+/** The heartbeat key from the memberlist Secret's data, or undefined when there is none. */
+export function heartbeatKeyFrom(secretData: Readonly<Record<string, string>> | undefined): Buffer | undefined {
+  const value = secretData?.[MEMBERLIST_SECRET.key];
+  return value === undefined || value === '' ? undefined : Buffer.from(value, 'utf8');
+}
+
 /** Interfaces come and go (a VLAN added, a bond brought up): re-read them this often, as MetalLB does. */
 export const INTERFACE_RESCAN_MS = 10_000;
 
@@ -57,6 +70,7 @@ export class Layer2Node {
   private readonly port: number;
   private liveness: Liveness | undefined;
   private selfAddress: string | undefined;
+  private key: Buffer | undefined;
   private peers: LivenessEndpoint[] = [];
   private announcer: Announcer | undefined;
   private plan: InterfacePlan | undefined;
@@ -75,19 +89,21 @@ export class Layer2Node {
   }
 
   /**
-   * Starts the heartbeats from `address` (this Node's InternalIP). Rejects when the socket cannot
-   * be bound (the address is not on this host, the port is taken). Calling it again with another
-   * address restarts the membership there.
+   * Starts the heartbeats from `address` (this Node's InternalIP), signed with `key` when given.
+   * Rejects when the socket cannot be bound (the address is not on this host, the port is taken).
+   * Calling it again with another address or key restarts the membership with them.
    */
-  async start(address: string): Promise<void> {
+  async start(address: string, key?: Buffer): Promise<void> {
     if (this.closed) throw new Error('the layer 2 node is closed');
     if (isIP(address) === 0) throw new RangeError(`layer 2 heartbeat address is not an IP: ${address}`);
-    if (this.liveness !== undefined && this.selfAddress === address) return;
+    const sameKey = key === undefined ? this.key === undefined : this.key !== undefined && key.equals(this.key);
+    if (this.liveness !== undefined && this.selfAddress === address && sameKey) return;
     this.stopLiveness();
     const liveness = new Liveness({
       self: { name: this.options.nodeName, address, port: this.port },
       peers: () => this.peers,
       ...this.options.liveness,
+      ...(key === undefined ? {} : { key }),
     });
     liveness.onChange((alive) => {
       this.log.info({ alive }, 'layer 2 members changed');
@@ -100,6 +116,13 @@ export class Layer2Node {
     }
     this.liveness = liveness;
     this.selfAddress = address;
+    this.key = key;
+    // Never the key itself: only whether there is one.
+    if (key === undefined) {
+      this.warnOnce(`layer 2 heartbeats are not authenticated: no Secret ${MEMBERLIST_SECRET.name} with a "${MEMBERLIST_SECRET.key}" key (MetalLB's install creates one)`);
+    } else {
+      this.log.info(`layer 2 heartbeats are signed with the ${MEMBERLIST_SECRET.name} Secret`);
+    }
     const deadAfterMs = this.options.liveness?.deadAfterMs ?? 400;
     // Settled is a matter of time passing: tell the caller when it has, so it claims at once.
     const clock = this.options.liveness?.clock ?? systemClock;
@@ -139,20 +162,34 @@ export class Layer2Node {
     return new Set(this.liveness?.alive() ?? [this.options.nodeName]);
   }
 
+  /** The heartbeats are signed with the memberlist Secret's key. */
+  get authenticated(): boolean {
+    return this.liveness !== undefined && this.key !== undefined;
+  }
+
+  /** The heartbeat counters (sent, received, unauthenticated...), while the membership runs. */
+  get membershipStats(): Readonly<LivenessStats> | undefined {
+    return this.liveness?.stats;
+  }
+
   /** The membership has run long enough to have heard every live peer. */
   get settled(): boolean {
     return this.liveness?.settled === true;
   }
 
   /**
-   * Makes the announcer answer exactly for `claims` (nothing before the membership settled).
+   * Makes the announcer answer exactly for `claims` (no change at all while the membership has
+   * not settled).
    * `config` and `nodeLabels` decide which interfaces are opened.
    */
   apply(claims: readonly Layer2Claim[], config: BridgeConfig, nodeLabels: Readonly<Record<string, string>>): Layer2Change {
     if (this.closed) return NO_CHANGE;
     this.lastApplied = [claims, config, nodeLabels];
     this.scheduleRescan();
-    const wanted = this.settled ? claims : [];
+    // Not settled (just started, or restarted with a new address or key): change nothing until it
+    // is; the settle callback asks the caller for claims again.
+    if (!this.settled) return NO_CHANGE;
+    const wanted = claims;
     if (wanted.length === 0 && this.announcer === undefined) return NO_CHANGE;
     const plan = planInterfaces(config, nodeLabels, (this.options.listLinks ?? listLinks)());
     for (const name of plan.missing) this.warnOnce(`interface ${name} of an L2Advertisement does not exist on this node; not answering there`);
@@ -256,6 +293,7 @@ export class Layer2Node {
     this.liveness?.stop(options);
     this.liveness = undefined;
     this.selfAddress = undefined;
+    this.key = undefined;
   }
 
   private warnOnce(message: string): void {

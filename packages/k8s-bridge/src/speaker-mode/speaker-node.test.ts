@@ -228,6 +228,8 @@ t.test('Layer 2: one of two speakers answers for each address; the other takes o
   const { server, kc } = await startApiServer(t);
   server.create('metallb.io/ipaddresspools', { metadata: { name: 'lan', namespace: NS }, spec: { addresses: ['192.0.2.0/24'] } });
   server.create('metallb.io/l2advertisements', { metadata: { name: 'lan', namespace: NS }, spec: { ipAddressPools: ['lan'] } });
+  // MetalLB's memberlist Secret: the heartbeats are signed with it.
+  server.create('secrets', { metadata: { name: 'memberlist', namespace: NS }, type: 'Opaque', data: { secretkey: Buffer.from('the memberlist key').toString('base64') } });
   // The InternalIPs are loopback addresses: the heartbeats stay on this host.
   node(server, 'node-a', '127.0.0.82');
   node(server, 'node-b', '127.0.0.83');
@@ -256,6 +258,9 @@ t.test('Layer 2: one of two speakers answers for each address; the other takes o
   t.same([...a.state.layer2].sort(), wantA.sort(), 'node-a answers exactly for the addresses it wins');
   t.same([...b.state.layer2].sort(), wantB.sort(), 'node-b for the others: never both');
   t.same([...a.layer2.alive()], ['node-a', 'node-b'], 'each sees the other alive');
+  t.ok(a.layer2.authenticated && b.layer2.authenticated, 'both sign their heartbeats with the memberlist Secret');
+  const heard = a.layer2.membershipStats;
+  t.ok((heard?.received ?? 0) > 0 && heard?.unauthenticated === 0, `signed heartbeats, all accepted (${heard?.received ?? 0} received, ${heard?.unauthenticated ?? '?'} unauthenticated)`);
   // MetalLB's Event, so `kubectl describe service` tells which node answers.
   const assigned = (service: string): string[] =>
     server

@@ -32,7 +32,7 @@ import type { InformerOptions, ResourceInformer } from '../kube/informer.js';
 import { describeError } from '../kube/errors.js';
 import { EventRecorder } from '../kube/events.js';
 import { endpointSliceInformer, nodeInformer, secretInformer, serviceInformer } from '../kube/informers.js';
-import { Layer2Node } from '../layer2/layer2-node.js';
+import { Layer2Node, MEMBERLIST_SECRET, heartbeatKeyFrom } from '../layer2/layer2-node.js';
 import type { Layer2NodeOptions } from '../layer2/layer2-node.js';
 import { CrdConfigSource, StaticConfigSource } from '../sources/cluster-config.js';
 import type { ConfigSource } from '../sources/cluster-config.js';
@@ -284,8 +284,9 @@ export class SpeakerNode {
       return;
     }
     this.layer2.setNodes(inputs.nodes.values());
+    const secret = this.secrets.get(MEMBERLIST_SECRET.name, config.namespace);
     try {
-      await this.layer2.start(address);
+      await this.layer2.start(address, heartbeatKeyFrom(secret === undefined ? undefined : secretDataOf(secret)));
     } catch (err) {
       this.notice((err as Error).message);
       return;

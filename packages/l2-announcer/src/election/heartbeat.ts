@@ -3,7 +3,16 @@
  * JSON rather than a binary layout because it is a few dozen bytes ten times a second per peer,
  * and tcpdump -A shows it to the person debugging a failover. Decoding is strict and bounded: a
  * datagram longer than MAX_HEARTBEAT_BYTES is not even parsed.
+ *
+ * With a shared key (MetalLB's `memberlist` Secret), the JSON is followed by its HMAC-SHA256 (32
+ * octets): a host on the node network that forges a node's source address cannot keep a dead
+ * node "alive" (its addresses would go unanswered) or declare one leaving. Replaying a captured
+ * heartbeat does nothing: only a newer seq or incarnation than the last one counts.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** HMAC-SHA256 output. */
+export const HEARTBEAT_MAC_BYTES = 32;
 
 export const HEARTBEAT_VERSION = 1;
 /** A node name is a DNS subdomain (Kubernetes): at most 253 characters. */
@@ -27,20 +36,30 @@ export interface Heartbeat {
 
 export type DecodeResult =
   | { readonly ok: true; readonly heartbeat: Heartbeat }
-  | { readonly ok: false; readonly reason: 'malformed' | 'version' };
+  | { readonly ok: false; readonly reason: 'malformed' | 'version' | 'unauthenticated' };
 
-export function encodeHeartbeat(heartbeat: Heartbeat): Buffer {
+/** `key`: the shared secret; the datagram then ends with the HMAC of the JSON before it. */
+export function encodeHeartbeat(heartbeat: Heartbeat, key?: Buffer): Buffer {
   const { node, seq, incarnation } = heartbeat;
-  return Buffer.from(
+  const json = Buffer.from(
     JSON.stringify({ v: HEARTBEAT_VERSION, node, seq, incarnation, ...(heartbeat.leaving === true ? { leaving: true } : {}) }),
   );
+  return key === undefined ? json : Buffer.concat([json, createHmac('sha256', key).update(json).digest()]);
 }
 
-export function decodeHeartbeat(data: Buffer): DecodeResult {
+/** With `key`, a datagram without the right HMAC is 'unauthenticated' and not even parsed. */
+export function decodeHeartbeat(data: Buffer, key?: Buffer): DecodeResult {
   if (data.length === 0 || data.length > MAX_HEARTBEAT_BYTES) return { ok: false, reason: 'malformed' };
+  let json = data;
+  if (key !== undefined) {
+    if (data.length <= HEARTBEAT_MAC_BYTES) return { ok: false, reason: 'unauthenticated' };
+    json = data.subarray(0, data.length - HEARTBEAT_MAC_BYTES);
+    const expected = createHmac('sha256', key).update(json).digest();
+    if (!timingSafeEqual(expected, data.subarray(data.length - HEARTBEAT_MAC_BYTES))) return { ok: false, reason: 'unauthenticated' };
+  }
   let value: unknown;
   try {
-    value = JSON.parse(data.toString('utf8'));
+    value = JSON.parse(json.toString('utf8'));
   } catch {
     return { ok: false, reason: 'malformed' };
   }

@@ -305,3 +305,33 @@ t.test('a peer that says it is leaving is dead at once, and its late heartbeats 
   t.strictSame(leaving.map((l) => l.to).sort(), ['10.0.0.2', '10.0.0.3']);
   t.ok(leaving.every((l) => l.heartbeat.ok && l.heartbeat.heartbeat.leaving === true), 'each says leaving');
 });
+
+t.test('with a key: peers must sign their heartbeats with it, and ours are signed', async (t) => {
+  const key = Buffer.from('s3cret');
+  const clock = new ManualClock(0);
+  const sockets: FakeSocket[] = [];
+  const liveness = new Liveness({
+    self: SELF,
+    peers: () => [B, C],
+    clock,
+    key,
+    socketFactory: (family, handlers) => {
+      const socket = new FakeSocket(family, handlers);
+      sockets.push(socket);
+      return socket;
+    },
+  });
+  await liveness.start();
+  const socket = sockets[0];
+  if (socket === undefined) throw new Error('no socket');
+  t.strictSame(decodeHeartbeat(socket.sent[0]?.data ?? Buffer.alloc(0), key).ok, true, 'our heartbeat carries a valid HMAC');
+  socket.deliver(encodeHeartbeat({ node: 'node-b', seq: 0, incarnation: 1 }), B);
+  socket.deliver(encodeHeartbeat({ node: 'node-c', seq: 0, incarnation: 1 }, Buffer.from('wrong')), C);
+  t.strictSame(liveness.alive(), ['node-a'], 'unsigned and wrongly signed heartbeats make nobody alive');
+  t.equal(liveness.stats.unauthenticated, 2);
+  socket.deliver(encodeHeartbeat({ node: 'node-b', seq: 1, incarnation: 1, leaving: true }), B);
+  socket.deliver(encodeHeartbeat({ node: 'node-b', seq: 2, incarnation: 1 }, key), B);
+  t.strictSame(liveness.alive(), ['node-a', 'node-b'], 'a signed one does; the unsigned "leaving" before it did nothing');
+  t.equal(liveness.stats.departures, 0);
+  liveness.stop();
+});

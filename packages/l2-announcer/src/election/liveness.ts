@@ -86,6 +86,8 @@ export interface LivenessOptions {
   readonly deadAfterMs?: number;
   readonly clock?: Clock;
   readonly socketFactory?: HeartbeatSocketFactory;
+  /** Shared secret: heartbeats carry an HMAC, and those without the right one are dropped (heartbeat.ts). */
+  readonly key?: Buffer;
 }
 
 export interface LivenessStats {
@@ -95,6 +97,8 @@ export interface LivenessStats {
   malformed: number;
   /** Heartbeats of another version. */
   wrongVersion: number;
+  /** Heartbeats without the right HMAC (a forged one, or a peer configured with another key or none). */
+  unauthenticated: number;
   /** Datagrams from an address:port not in peers(), or naming another node than the one there. */
   unknownSender: number;
   /** Duplicated or reordered heartbeats (seq or incarnation not newer than the last one). */
@@ -119,7 +123,7 @@ export const MAX_PEERS = 1024;
 
 export class Liveness {
   readonly stats: LivenessStats = {
-    sent: 0, received: 0, malformed: 0, wrongVersion: 0, unknownSender: 0, stale: 0, departures: 0, socketErrors: 0,
+    sent: 0, received: 0, malformed: 0, wrongVersion: 0, unauthenticated: 0, unknownSender: 0, stale: 0, departures: 0, socketErrors: 0,
   };
   private readonly self: LivenessEndpoint;
   private readonly peersOf: () => readonly LivenessEndpoint[];
@@ -127,6 +131,7 @@ export class Liveness {
   private readonly deadAfterMs: number;
   private readonly clock: Clock;
   private readonly socketFactory: HeartbeatSocketFactory;
+  private readonly key: Buffer | undefined;
   private readonly listeners = new Set<(alive: readonly string[]) => void>();
   /** Alive peers by name. */
   private readonly states = new Map<string, PeerState>();
@@ -160,6 +165,7 @@ export class Liveness {
     this.deadAfterMs = deadAfterMs;
     this.clock = options.clock ?? systemClock;
     this.socketFactory = options.socketFactory ?? udpSocketFactory;
+    this.key = options.key === undefined ? undefined : Buffer.from(options.key);
   }
 
   /** Binds the socket and starts sending. Can be called again after stop(). */
@@ -202,7 +208,7 @@ export class Liveness {
    */
   stop(options: { leave?: boolean } = {}): void {
     if (options.leave === true && this.socket !== undefined) {
-      const datagram = encodeHeartbeat({ node: this.self.name, seq: this.seq++, incarnation: this.incarnation, leaving: true });
+      const datagram = encodeHeartbeat({ node: this.self.name, seq: this.seq++, incarnation: this.incarnation, leaving: true }, this.key);
       for (const peer of this.known.values()) {
         try {
           this.socket.send(datagram, peer.address, peer.port);
@@ -268,7 +274,7 @@ export class Liveness {
     const socket = this.socket;
     if (socket === undefined) return;
     this.refreshPeers();
-    const datagram = encodeHeartbeat({ node: this.self.name, seq: this.seq++, incarnation: this.incarnation });
+    const datagram = encodeHeartbeat({ node: this.self.name, seq: this.seq++, incarnation: this.incarnation }, this.key);
     for (const peer of this.known.values()) {
       try {
         socket.send(datagram, peer.address, peer.port);
@@ -311,9 +317,10 @@ export class Liveness {
       this.stats.unknownSender++;
       return;
     }
-    const decoded = decodeHeartbeat(data);
+    const decoded = decodeHeartbeat(data, this.key);
     if (!decoded.ok) {
       if (decoded.reason === 'version') this.stats.wrongVersion++;
+      else if (decoded.reason === 'unauthenticated') this.stats.unauthenticated++;
       else this.stats.malformed++;
       return;
     }
