@@ -293,7 +293,8 @@ t.test('a new pool configuration: addresses outside every pool are replaced, the
   // Shrink the pool to p's address and add another: q must move, p must not.
   server.patch('metallb.io/ipaddresspools', 'main', NS, { spec: { addresses: [`${p}/32`] } });
   addPool(server, 'second', ['10.60.0.0/29']);
-  await eventually('q moved to the second pool', () => poolAnnotationOf(server, 'q') === 'second', WAIT_MS);
+  // The annotation and the status are two writes: wait for both.
+  await eventually('q moved to the second pool', () => poolAnnotationOf(server, 'q') === 'second' && ingressOf(server, 'q')[0] !== q, WAIT_MS);
   t.equal(ingressOf(server, 'p')[0], p, 'p kept its address');
   t.not(ingressOf(server, 'q')[0], q);
   t.ok(inRange(String(ingressOf(server, 'q')[0]), '10.60.0.0', '10.60.0.7'));
@@ -335,5 +336,7 @@ t.test('(e) two controllers: only the Lease holder writes; the other takes over 
   await eventually('the new leader allocates', () => ingressOf(server, 'after').length === 1, WAIT_MS);
   for (const name of names) t.equal(ingressOf(server, name)[0], before.get(name), `${name} unchanged across the change of leader`);
   t.notOk(names.map((n) => before.get(n)).includes(ingressOf(server, 'after')[0]), 'a free address for the new Service');
-  t.equal(eventsOf(server, 'after')[0]?.instance, followerId);
+  // The Event is fire and forget: it may land just after the status.
+  await eventually('the Event of the new Service', () => eventsOf(server, 'after').length === 1, WAIT_MS);
+  t.equal(eventsOf(server, 'after')[0]?.instance, followerId, 'written by the new leader');
 });
