@@ -92,9 +92,10 @@ t.test('a node stopped with leave is dead for the others at once, over real sock
   third.stop({ leave: true });
   const detectedMs = await waitFor('node-3 gone', () => sees(first, ['node-1', 'node-2']) && sees(second, ['node-1', 'node-2']), 3000);
   t.comment(`node-3 gone after ${detectedMs.toFixed(0)} ms`);
-  // The dead time alone takes at least 300 ms: well below it, only the leaving datagram explains it.
-  t.ok(detectedMs < 100, `gone in ${detectedMs.toFixed(0)} ms: the leaving datagram was sent before the socket closed`);
-  t.equal(first.stats.departures + second.stats.departures, 2);
+  // Both heard it leave (the datagram was sent before the socket closed); the dead time alone would
+  // have taken at least 300 ms.
+  t.equal(first.stats.departures + second.stats.departures, 2, 'both received the leaving heartbeat');
+  t.ok(detectedMs < 300, `gone in ${detectedMs.toFixed(0)} ms`);
 });
 
 t.test('a port already taken fails start(), which can be retried', async (t) => {
