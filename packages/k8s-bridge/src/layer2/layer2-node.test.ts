@@ -57,8 +57,10 @@ class FakeSocket implements HeartbeatSocket {
   close(): void {}
 }
 
-const CONFIG = parseConfigText(
-  `apiVersion: metallb.io/v1beta1
+/** One pool and one L2Advertisement for it, on `interfaces` (all when absent). */
+function l2Config(interfaces?: readonly string[]) {
+  return parseConfigText(
+    `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata: { name: lan, namespace: metallb-system }
 spec: { addresses: [192.0.2.200-192.0.2.210] }
@@ -66,10 +68,13 @@ spec: { addresses: [192.0.2.200-192.0.2.210] }
 apiVersion: metallb.io/v1beta1
 kind: L2Advertisement
 metadata: { name: lan, namespace: metallb-system }
-spec: { ipAddressPools: [lan], interfaces: [eth1, bond9] }
+spec: { ipAddressPools: [lan]${interfaces === undefined ? '' : `, interfaces: [${interfaces.join(', ')}]`} }
 `,
-  'layer2-node.test.yaml',
-);
+    'layer2-node.test.yaml',
+  );
+}
+
+const CONFIG = l2Config(['eth1', 'bond9']);
 
 const claim = (ip: string, interfaces = ['eth1'], defaultInterfaces = false): Layer2Claim => ({ ip, interfaces, defaultInterfaces, service: `default/${ip}` });
 
@@ -165,19 +170,7 @@ t.test('counters survive an announcer reopened on other interfaces', async (t) =
   const { node, clock, announcers } = await setup();
   clock.advance(400);
   node.apply([claim('192.0.2.204')], CONFIG, {});
-  const everywhere = parseConfigText(
-    `apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: { name: lan, namespace: metallb-system }
-spec: { addresses: [192.0.2.200-192.0.2.210] }
----
-apiVersion: metallb.io/v1beta1
-kind: L2Advertisement
-metadata: { name: lan, namespace: metallb-system }
-spec: { ipAddressPools: [lan] }
-`,
-    'everywhere.yaml',
-  );
+  const everywhere = l2Config();
   node.apply([claim('192.0.2.204', [], true)], everywhere, {});
   t.equal(announcers.length, 2, 'a new set of interfaces reopens the announcer');
   t.ok(announcers[0]?.closed);
