@@ -21,6 +21,7 @@ import type { BridgeConfig } from '@metallb-ts/k8s-bridge';
 import t from 'tap';
 import type { Test } from 'tap';
 import { METALLB_GROUP, METALLB_RESOURCES } from '../packages/k8s-bridge/src/kube/informers.js';
+import { SERVICE_L2_STATUS } from '../packages/k8s-bridge/src/speaker-mode/l2-statuses.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DEPLOY = join(REPO, 'deploy');
@@ -327,7 +328,13 @@ t.test('the CRDs serve every MetalLB kind and version k8s-bridge reads, as its i
     if (versions.length > 1) t.equal(at(crd, 'spec.conversion.strategy'), 'None', `${kind}: no conversion webhook to run`);
   }
   t.ok(versionSchema('BGPPeer', 'v1beta1') && versionSchema('BGPPeer', 'v1beta2'), 'BGPPeer: v1beta1 and v1beta2 served');
-  t.same(crds.length, Object.keys(METALLB_RESOURCES).length, 'no CRD beyond those');
+  // ServiceL2Status: written by the speakers (l2-statuses.ts), at the version and plural they use.
+  const l2Status = crds.find((crd) => at(crd, 'spec.names.kind') === SERVICE_L2_STATUS.kind);
+  t.equal(at(l2Status, 'metadata.name'), `${SERVICE_L2_STATUS.plural}.${METALLB_GROUP}`, 'ServiceL2Status: named plural.group');
+  const l2Version = list(at(l2Status, 'spec.versions'), 'versions').find((v) => at(v, 'name') === SERVICE_L2_STATUS.version);
+  t.same(at(l2Version, 'subresources.status'), {}, 'ServiceL2Status: a status subresource (the speakers patch /status)');
+  t.same(Object.keys(dict(at(l2Version, 'schema.openAPIV3Schema.properties.status.properties'), 'status')).sort(), ['interfaces', 'node', 'serviceName', 'serviceNamespace'], 'ServiceL2Status: MetalLB\'s status fields');
+  t.same(crds.length, Object.keys(METALLB_RESOURCES).length + 1, 'no CRD beyond those');
 });
 
 t.test('the CRD schemas are structural: a type on every node, defaults of that type, bounds in order', async (t) => {
@@ -499,7 +506,10 @@ t.test('RBAC: the speaker reads, creates Events, and sees Secrets of its own nam
     }
   }
   const writes = grantsOf(SPEAKER).flatMap(({ rule }) => rule.verbs.filter((v) => WRITE.includes(v)).flatMap((v) => rule.resources.map((r) => `${v} ${r}`)));
-  t.same([...new Set(writes)], ['create events'], 'its only write');
+  t.same([...new Set(writes)].sort(), ['create events', 'create servicel2statuses', 'delete servicel2statuses', 'patch servicel2statuses/status'], 'its only writes: Events and its ServiceL2Status objects');
+  for (const { rule, namespace, role } of grantsOf(SPEAKER)) {
+    if (rule.resources.some((r) => r.startsWith('servicel2statuses'))) t.equal(namespace, NAMESPACE, `${role}: ServiceL2Status only in ${NAMESPACE}`);
+  }
 });
 
 // ---- workloads ---------------------------------------------------------------------------------

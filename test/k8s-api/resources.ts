@@ -68,6 +68,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   metallb('l2advertisements', 'L2Advertisement'),
   metallb('communities', 'Community'),
   metallb('bfdprofiles', 'BFDProfile'),
+  metallb('servicel2statuses', 'ServiceL2Status'),
 ];
 
 const BY_KEY = new Map<string, ResourceType>(RESOURCE_TYPES.map((r) => [resourceKey(r.group, r.plural), r]));

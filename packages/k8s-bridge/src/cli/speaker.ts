@@ -71,6 +71,8 @@ export async function speaker(args: readonly string[]): Promise<number> {
       controlPath,
       logger: log,
       layer2: { port: layer2Port },
+      // The downward API's metadata.name and metadata.uid: the pod owns its ServiceL2Status objects.
+      ...(process.env['POD_NAME'] && process.env['POD_UID'] ? { pod: { name: process.env['POD_NAME'], uid: process.env['POD_UID'] } } : {}),
       ...(config === undefined ? {} : { config }),
       ...(values['router-id'] === undefined ? {} : { routerId: values['router-id'] }),
     });

@@ -227,6 +227,11 @@ export class Layer2Node {
     return this.announcer?.addresses ?? [];
   }
 
+  /** The interfaces `ip` is answered on, or undefined when it is not answered here. */
+  interfacesOf(ip: string): string[] | undefined {
+    return this.announcer?.interfacesOf(ip);
+  }
+
   /** Per-address counters since start (metallb_layer2_* metrics). */
   addressStats(): Map<string, Layer2Stats> {
     const out = new Map<string, Layer2Stats>();

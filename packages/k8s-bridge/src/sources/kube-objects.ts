@@ -20,6 +20,12 @@ export function namespacedKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
 
+/** namespacedKey's inverse: "namespace/name" -> [namespace, name]. */
+export function splitNamespacedKey(key: string): [namespace: string, name: string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
 /** Undefined for an object without a name (the API never serves one). */
 export function serviceSpecOf(service: V1Service): ServiceSpec | undefined {
   const metadata = service.metadata;

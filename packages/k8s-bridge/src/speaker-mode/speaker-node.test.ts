@@ -273,6 +273,20 @@ t.test('Layer 2: one of two speakers answers for each address; the other takes o
     t.same(assigned(`s${i}`), [`${owner}: announcing from node "${owner}" with protocol "layer2"`], `s${i}: nodeAssigned from ${owner}`);
   }
 
+  // MetalLB's ServiceL2Status objects: one per Service, by the node answering for it.
+  const l2Statuses = (): { service: string; node: string; labelNode: string; interfaces: string[] }[] =>
+    server.list('metallb.io/servicel2statuses', NS).map((o) => {
+      const status = (o['status'] ?? {}) as { serviceNamespace?: string; serviceName?: string; node?: string; interfaces?: { name: string }[] };
+      const labels = ((o['metadata'] as { labels?: Record<string, string> }).labels ?? {});
+      return { service: `${status.serviceNamespace}/${status.serviceName}`, node: String(status.node), labelNode: labels['metallb.io/node'] ?? '', interfaces: (status.interfaces ?? []).map((i) => i.name) };
+    });
+  const expectedStatuses = async (owners: (ip: string) => Promise<string | undefined>) =>
+    (await Promise.all(services.map(async (ip, i) => ({ service: `default/s${i}`, node: (await owners(ip)) ?? '', labelNode: (await owners(ip)) ?? '', interfaces: ['eth0'] })))).sort((x, y) => x.service.localeCompare(y.service));
+  const sortedStatuses = () => l2Statuses().sort((x, y) => x.service.localeCompare(y.service));
+  const wantStatuses = await expectedStatuses(owners);
+  await eventually('one ServiceL2Status per Service', () => JSON.stringify(sortedStatuses()) === JSON.stringify(wantStatuses), WAIT_MS);
+  t.same(sortedStatuses(), wantStatuses, 'one ServiceL2Status per Service: the elected node, its interfaces, the metallb.io/node label');
+
   // externalTrafficPolicy Local with the endpoint on node-b only: node-b answers whatever the ranking.
   server.patch('services', 's0', 'default', { spec: { externalTrafficPolicy: 'Local' } });
   server.patch('discovery.k8s.io/endpointslices', 's0-abcde', 'default', { endpoints: [{ addresses: ['10.244.0.10'], nodeName: 'node-b', conditions: { ready: true } }] });
@@ -286,13 +300,16 @@ t.test('Layer 2: one of two speakers answers for each address; the other takes o
   t.equal(b.layer2.membershipStats?.departures, 1, 'node-b heard node-a leave (no 400 ms dead time to wait)');
   t.ok(tookMs < 1000, `taken over ${tookMs} ms after node-a's stop began`);
   t.same([...b.layer2.alive()], ['node-b']);
+  await eventually('node-b holds every ServiceL2Status, node-a removed its own on stop', () =>
+    l2Statuses().length === services.length && l2Statuses().every((x) => x.node === 'node-b'), WAIT_MS);
 
   // node-a's speaker starts again (a rollout): its addresses go back to it, and at no moment does
   // neither node answer for one of them (node-b keeps them until node-a has settled and claims).
   const again = new SpeakerNode({ kubeConfig: kc, nodeName: 'node-a', namespace: NS, logger: quiet, informerOptions: FAST, layer2 });
   t.teardown(() => again.stop());
   const samples: { a: readonly string[]; b: readonly string[] }[] = [];
-  const sampler = setInterval(() => samples.push({ a: again.state.layer2, b: b.state.layer2 }), 2);
+  // The announcers themselves, not the passes' summaries (a pass reports after its API writes).
+  const sampler = setInterval(() => samples.push({ a: again.layer2.addresses, b: b.layer2.addresses }), 2);
   await again.start(WAIT_MS);
   await eventually('node-a answers for its addresses again', () => wantA.every((ip) => again.state.layer2.includes(ip)), WAIT_MS);
   await eventually('and node-b lets them go', () => wantA.every((ip) => !b.state.layer2.includes(ip)), WAIT_MS);

@@ -25,6 +25,7 @@ import type { Logger } from 'pino';
 import { bgpRoutesForNode } from '../announce/bgp-routes.js';
 import type { AnnouncedService, NodeState } from '../announce/bgp-routes.js';
 import { layer2ClaimsForNode } from '../announce/layer2-claims.js';
+import type { Layer2Claim } from '../announce/layer2-claims.js';
 import { NodeSpeakerError, RouteFeed, speakerConfigForNode } from '../announce/node-speaker.js';
 import { layer2PoolNames } from '../config/model.js';
 import type { BridgeConfig } from '../config/model.js';
@@ -34,9 +35,11 @@ import { EventRecorder } from '../kube/events.js';
 import { endpointSliceInformer, nodeInformer, secretInformer, serviceInformer } from '../kube/informers.js';
 import { Layer2Node, MEMBERLIST_SECRET, heartbeatKeyFrom } from '../layer2/layer2-node.js';
 import type { Layer2NodeOptions } from '../layer2/layer2-node.js';
+import { ServiceL2Statuses } from './l2-statuses.js';
+import type { OwnerPod } from './l2-statuses.js';
 import { CrdConfigSource, StaticConfigSource } from '../sources/cluster-config.js';
 import type { ConfigSource } from '../sources/cluster-config.js';
-import { nodeStateOf, readyEndpointNodes, secretDataOf } from '../sources/kube-objects.js';
+import { nodeStateOf, readyEndpointNodes, secretDataOf, splitNamespacedKey as splitKey } from '../sources/kube-objects.js';
 import { announcedServicesOf } from './announced-services.js';
 
 export interface SpeakerNodeOptions {
@@ -57,6 +60,8 @@ export interface SpeakerNodeOptions {
   readonly debounceMs?: number;
   /** Layer 2 mode: the heartbeat port (default 7946) and, for tests, fakes. */
   readonly layer2?: Partial<Omit<Layer2NodeOptions, 'nodeName' | 'logger' | 'onMembership'>>;
+  /** This speaker's pod (POD_NAME, POD_UID): it owns the ServiceL2Status objects, which go with it. */
+  readonly pod?: OwnerPod;
 }
 
 /** The outcome of one pass, for logs and tests. */
@@ -93,6 +98,7 @@ export class SpeakerNode {
   private lastPass: SpeakerNodePass = { routes: [], announced: [], withdrawn: [], peers: [], idle: 'not started', layer2: [] };
   readonly layer2: Layer2Node;
   private readonly recorder: EventRecorder;
+  private readonly l2Statuses: ServiceL2Statuses;
   /** Warnings of the running pass and of the one before: each is logged when it first appears. */
   private notices = new Set<string>();
   private previousNotices = new Set<string>();
@@ -121,6 +127,10 @@ export class SpeakerNode {
       informer.onError((err) => this.log.warn({ err: describeError(err) }, 'a watch failed; restarting it'));
     }
     this.configSource.onChange(() => this.schedule());
+    this.l2Statuses = new ServiceL2Statuses(kc, options.namespace, options.nodeName, options.pod, informerOptions);
+    // Someone else changed or deleted one of ours: put it back on the next pass.
+    this.l2Statuses.informer.onChange(() => this.schedule());
+    this.l2Statuses.informer.onError((err) => this.notice(`ServiceL2Status objects cannot be read (${describeError(err)}); is MetalLB's servicel2statuses CRD installed? Not publishing them meanwhile`));
     this.recorder = new EventRecorder(kc.makeApiClient(CoreV1Api), { component: SPEAKER_COMPONENT, instance: options.nodeName }, undefined, (err) =>
       this.log.warn({ err: describeError(err) }, 'recording an Event failed'),
     );
@@ -141,6 +151,8 @@ export class SpeakerNode {
     }
     const all = [this.services, this.slices, this.nodes, this.secrets];
     for (const informer of all) informer.start();
+    // Not waited for: without the CRD (an older MetalLB install) the speaker runs all the same.
+    this.l2Statuses.informer.start();
     this.configSource.start();
     await Promise.all([...all.map((i) => i.whenSynced(timeoutMs)), this.configSource.whenSynced(timeoutMs)]);
     this.schedule(0);
@@ -157,7 +169,12 @@ export class SpeakerNode {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     await this.passing;
-    await Promise.all([this.services.stop(), this.slices.stop(), this.nodes.stop(), this.secrets.stop(), this.configSource.stop()]);
+    // This node's ServiceL2Status objects go first, best effort (the pod's owner reference removes
+    // them too, once the pod is gone).
+    if (this.l2Statuses.informer.synced) {
+      await Promise.race([this.l2Statuses.sync(new Map()).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    }
+    await Promise.all([this.services.stop(), this.slices.stop(), this.nodes.stop(), this.secrets.stop(), this.configSource.stop(), this.l2Statuses.informer.stop()]);
     // Stopping on purpose (a rollout, SIGTERM): the other speakers take over at once.
     this.layer2.close({ leave: true });
     const speaker = this.running;
@@ -275,12 +292,14 @@ export class SpeakerNode {
     const layer2Pools = config === undefined ? [] : layer2PoolNames(config);
     if (inputs === undefined || config === undefined || layer2Pools.length === 0) {
       if (config !== undefined) this.layer2.apply([], config, self?.labels ?? {});
+      await this.publishL2Statuses([]);
       return;
     }
     const address = self?.internalIp;
     if (address === undefined) {
       this.notice(`the pools ${layer2Pools.join(', ')} are in Layer 2 mode, which needs this Node's InternalIP (the speakers heartbeat each other there); answering nothing`);
       this.layer2.apply([], config, self?.labels ?? {});
+      await this.publishL2Statuses([]);
       return;
     }
     this.layer2.setNodes(inputs.nodes.values());
@@ -301,6 +320,26 @@ export class SpeakerNode {
       const service = this.services.get(name, namespace);
       if (service === undefined) continue;
       this.recorder.emitForService(service, 'Normal', 'nodeAssigned', `announcing from node "${this.options.nodeName}" with protocol "layer2"`);
+    }
+    await this.publishL2Statuses(claims);
+  }
+
+  /** One ServiceL2Status per Service answered here (l2-statuses.ts); retried on the next pass when the API refuses. */
+  private async publishL2Statuses(claims: readonly Layer2Claim[]): Promise<void> {
+    if (!this.l2Statuses.informer.synced) return;
+    const desired = new Map<string, readonly string[]>();
+    const answered = new Set(this.layer2.addresses);
+    for (const claim of claims) {
+      // Only what is really answered: claims wait for the membership to settle.
+      if (!answered.has(claim.ip) || desired.has(claim.service)) continue;
+      desired.set(claim.service, [...(this.layer2.interfacesOf(claim.ip) ?? [])].sort());
+    }
+    try {
+      const change = await this.l2Statuses.sync(desired);
+      if (change.created + change.updated + change.deleted > 0) this.log.info(change, 'ServiceL2Status objects written');
+    } catch (err) {
+      this.notice(`writing ServiceL2Status objects failed (${describeError(err)}); retrying`);
+      this.schedule(5000);
     }
   }
 
@@ -368,7 +407,3 @@ interface Layer2Inputs {
 /** The reporting component of the speakers' Events. */
 export const SPEAKER_COMPONENT = 'metallb-ts-speaker';
 
-function splitKey(key: string): [namespace: string, name: string] {
-  const slash = key.indexOf('/');
-  return [key.slice(0, slash), key.slice(slash + 1)];
-}
