@@ -319,3 +319,28 @@ t.test('Layer 2: one of two speakers answers for each address; the other takes o
   const overlap = samples.filter((sample) => wantA.some((ip) => sample.a.includes(ip) && sample.b.includes(ip))).length;
   t.comment(`both answered during ${overlap} samples (~${overlap * 2} ms): at most about one heartbeat interval`);
 });
+
+t.test('Layer 2 without the ServiceL2Status CRD (an older MetalLB install): the speaker answers all the same', async (t) => {
+  const { server, kc } = await startApiServer(t);
+  // The API server answers 404 for the resource, as it does when its CRD is not installed.
+  server.failRequests({ verb: 'list', resource: 'metallb.io/servicel2statuses', code: 404, count: 1_000_000 });
+  server.create('metallb.io/ipaddresspools', { metadata: { name: 'lan', namespace: NS }, spec: { addresses: ['192.0.2.0/24'] } });
+  server.create('metallb.io/l2advertisements', { metadata: { name: 'lan', namespace: NS }, spec: { ipAddressPools: ['lan'] } });
+  node(server, 'node-a', '127.0.0.84');
+  server.create('services', {
+    metadata: { name: 'web', namespace: 'default', annotations: { 'metallb.io/ip-allocated-from-pool': 'lan' } },
+    spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Cluster', ports: [{ port: 80, protocol: 'TCP' }] },
+    status: { loadBalancer: { ingress: [{ ip: '192.0.2.40' }] } },
+  });
+  endpoints(server, 'web', ['node-a']);
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const speakerNode = new SpeakerNode({
+    kubeConfig: kc, nodeName: 'node-a', namespace: NS, logger: quiet, informerOptions: FAST,
+    layer2: { port, listLinks: () => LINKS, createAnnouncer: fakeAnnouncer },
+  });
+  t.teardown(() => speakerNode.stop());
+  await speakerNode.start(WAIT_MS);
+  await eventually('node-a answers for 192.0.2.40', () => speakerNode.state.layer2.includes('192.0.2.40'), WAIT_MS);
+  t.pass('started and answering without the resource');
+  t.same(server.list('metallb.io/servicel2statuses', NS), [], 'and wrote none');
+});
