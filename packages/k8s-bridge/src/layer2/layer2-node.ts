@@ -5,8 +5,9 @@
  *
  * The caller recomputes and calls apply() whenever its inputs change and whenever `onMembership`
  * fires: a peer appearing or dying, and once when the membership has settled. Before it has
- * settled (deadAfterMs after start: every live peer has had time to be heard), apply() claims
- * nothing: a node that claimed on a partial view would answer for addresses another node owns.
+ * settled (deadAfterMs after a start or restart: every live peer has had time to be heard),
+ * apply() changes nothing: a node that claimed on a partial view would answer for addresses
+ * another node owns, and one that released on it would leave them unanswered.
  *
  * Failover is therefore deadAfterMs (400 ms by default) plus one recomputation plus the first
  * gratuitous ARP / unsolicited NA, which the announcer sends at once.
