@@ -10,10 +10,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Speaker } from 'bgp-speaker';
-import { pino } from 'pino';
 import t from 'tap';
 import { eventually, startApiServer } from '../kube/test-helpers/api-server.js';
+import { startLoopbackRouter } from '../kube/test-helpers/router.js';
 import { controller } from './controller.js';
 import { speaker } from './speaker.js';
 
@@ -126,32 +125,7 @@ metadata: { name: all, namespace: metallb-system }
     addressType: 'IPv4',
     endpoints: [{ addresses: ['10.244.1.5'], nodeName: 'node-x' }],
   });
-  const router = new Speaker(
-    {
-      asn: ROUTER.asn,
-      routerId: '10.0.0.83',
-      listen: { address: ROUTER.address, port: PORT },
-      peers: [
-        {
-          address: NODE.address,
-          asn: NODE.asn,
-          port: PORT,
-          holdTime: 30,
-          keepaliveTime: 10,
-          connectRetryTime: 1,
-          passive: true,
-          families: ['ipv4'],
-          fourOctetAs: true,
-          export: { communities: [], largeCommunities: [], asPathPrepend: 0 },
-        },
-      ],
-      announce: [],
-    },
-    { logger: pino({ level: 'silent' }) },
-  );
-  router.on('routesReceived', () => undefined);
-  t.teardown(() => router.stop('test over'));
-  await router.start();
+  const router = await startLoopbackRouter(t, { address: ROUTER.address, asn: ROUTER.asn, routerId: '10.0.0.83', port: PORT, peer: NODE });
 
   const control = join(dir, 'control.sock');
   const { child, output } = run(t, ['speaker', '--node-name', 'node-x', '--kubeconfig', kubeconfig, '--config', config, '--control', control]);

@@ -6,11 +6,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Speaker, sendControlRequest } from 'bgp-speaker';
+import { sendControlRequest } from 'bgp-speaker';
+import type { Speaker } from 'bgp-speaker';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import t from 'tap';
 import { eventually, startApiServer, type TestApiServer } from '../kube/test-helpers/api-server.js';
+import { startLoopbackRouter } from '../kube/test-helpers/router.js';
 import { SpeakerNode, type SpeakerNodeOptions } from './speaker-node.js';
 
 const quiet = pino({ level: 'silent' });
@@ -24,36 +26,8 @@ const PORT = 10_000 + Math.floor(Math.random() * 6000);
 
 type Tap = { teardown(fn: () => unknown): void };
 
-async function startRouter(t: Tap): Promise<Speaker> {
-  const router = new Speaker(
-    {
-      asn: ROUTER.asn,
-      routerId: ROUTER.routerId,
-      listen: { address: ROUTER.address, port: PORT },
-      peers: [
-        {
-          address: NODE.address,
-          asn: NODE.asn,
-          port: PORT,
-          holdTime: 30,
-          keepaliveTime: 10,
-          connectRetryTime: 1,
-          // The node dials; the router only answers (nothing listens on the node's side).
-          passive: true,
-          families: ['ipv4'],
-          fourOctetAs: true,
-          export: { communities: [], largeCommunities: [], asPathPrepend: 0 },
-        },
-      ],
-      announce: [],
-    },
-    { logger: quiet },
-  );
-  // Route events are only produced when someone listens for them.
-  router.on('routesReceived', () => undefined);
-  t.teardown(() => router.stop('test over'));
-  await router.start();
-  return router;
+function startRouter(t: Tap): Promise<Speaker> {
+  return startLoopbackRouter(t, { address: ROUTER.address, asn: ROUTER.asn, routerId: ROUTER.routerId, port: PORT, peer: NODE });
 }
 
 function metallbConfig(server: TestApiServer, communities: string[] = []): void {
