@@ -27,7 +27,7 @@ import type { BridgeConfig } from '../config/model.js';
 import { allocateAll } from '../ipam/dry-run.js';
 import { allocatorOptions, poolSpecs } from '../ipam/from-config.js';
 import type { ServiceSpec } from '../ipam/types.js';
-import { DEFAULT_LAYER2_PORT, Layer2Node, MEMBERLIST_SECRET, heartbeatKeyFrom } from '../layer2/layer2-node.js';
+import { DEFAULT_LAYER2_PORT, Layer2Node, heartbeatKeyFrom } from '../layer2/layer2-node.js';
 import { parseListenAddress, startBridgeMetrics } from '../metrics/bridge-metrics.js';
 import { parsePortOption } from './options.js';
 import { parseClusterFile } from '../sources/cluster-file.js';
@@ -115,7 +115,7 @@ export async function standalone(args: readonly string[]): Promise<number> {
   // Layer 2 mode: the heartbeat from this Node's InternalIP; claims recomputed on every change of
   // the cluster file and of the membership.
   let layer2: Layer2Node | undefined;
-  const heartbeatKey = (): Buffer | undefined => heartbeatKeyFrom(state.secrets.get(`${config.namespace}/${MEMBERLIST_SECRET.name}`));
+  const heartbeatKey = (): Buffer | undefined => heartbeatKeyFrom((name) => state.secrets.get(`${config.namespace}/${name}`));
   const applyLayer2 = (): void => {
     if (layer2 === undefined) return;
     layer2.setNodes(state.nodes.values());

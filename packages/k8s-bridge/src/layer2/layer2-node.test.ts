@@ -225,7 +225,8 @@ t.test('heartbeats signed with the memberlist key: unsigned ones ignored, the ke
   });
   t.teardown(() => node.close());
   node.setNodes([{ name: 'node-b', labels: {}, networkUnavailable: false, internalIp: '10.0.0.2' }]);
-  const key = heartbeatKeyFrom({ secretkey: 'correct horse battery staple' });
+  const secrets = (data: Record<string, Record<string, string>>) => (name: string) => data[name];
+  const key = heartbeatKeyFrom(secrets({ 'metallb-memberlist': { secretkey: 'correct horse battery staple' } }));
   await node.start('10.0.0.1', key);
   const from = { address: '10.0.0.2', port: 7946 };
   sockets[0]?.handlers.message(encodeHeartbeat({ node: 'node-b', seq: 0, incarnation: 1 }), from);
@@ -237,12 +238,15 @@ t.test('heartbeats signed with the memberlist key: unsigned ones ignored, the ke
   t.notOk(logs.some((line) => line.includes('correct horse')), 'the key appears in no log line');
 
   // The same address and key again: nothing restarts. Another key: the membership restarts with it.
-  await node.start('10.0.0.1', heartbeatKeyFrom({ secretkey: 'correct horse battery staple' }));
+  await node.start('10.0.0.1', heartbeatKeyFrom(secrets({ 'metallb-memberlist': { secretkey: 'correct horse battery staple' } })));
   t.equal(sockets.length, 1, 'the same key: the same socket');
-  await node.start('10.0.0.1', heartbeatKeyFrom({ secretkey: 'rotated' }));
+  await node.start('10.0.0.1', heartbeatKeyFrom(secrets({ 'metallb-memberlist': { secretkey: 'rotated' } })));
   t.equal(sockets.length, 2, 'a new key: a new membership');
-  t.equal(heartbeatKeyFrom({}), undefined, 'no secretkey: no key');
-  t.equal(heartbeatKeyFrom({ secretkey: '' }), undefined, 'an empty one neither');
+  t.equal(heartbeatKeyFrom(secrets({})), undefined, 'no Secret: no key');
+  t.equal(heartbeatKeyFrom(secrets({ 'metallb-memberlist': {} })), undefined, 'no secretkey: no key');
+  t.equal(heartbeatKeyFrom(secrets({ 'metallb-memberlist': { secretkey: '' } })), undefined, 'an empty one neither');
+  t.same(heartbeatKeyFrom(secrets({ memberlist: { secretkey: 'old name' } })), Buffer.from('old name'), 'MetalLB before 0.13: memberlist');
+  t.same(heartbeatKeyFrom(secrets({ memberlist: { secretkey: 'old' }, 'metallb-memberlist': { secretkey: 'new' } })), Buffer.from('new'), 'both: metallb-memberlist wins');
 });
 
 t.test('a restart (new key) changes no claim until the membership settled again', async (t) => {

@@ -25,16 +25,23 @@ import type { InterfacePlan } from './interface-plan.js';
 /** memberlist's port, which MetalLB's speakers use for the same purpose. */
 export const DEFAULT_LAYER2_PORT = 7946;
 /**
- * MetalLB's install creates this Secret in its namespace (`kubectl create secret generic -n
- * metallb-system memberlist --from-literal=secretkey=...`) to encrypt memberlist; we sign the
- * heartbeats with it (HMAC-SHA256, l2-announcer's heartbeat.ts).
+ * The Secret MetalLB's install keeps in its namespace to encrypt memberlist, key "secretkey":
+ * `metallb-memberlist` since MetalLB 0.13 (its Helm chart and manifests), `memberlist` before
+ * (`kubectl create secret generic -n metallb-system memberlist --from-literal=secretkey=...`).
+ * We sign the heartbeats with the first one found (HMAC-SHA256, l2-announcer's heartbeat.ts).
  */
-export const MEMBERLIST_SECRET = { name: 'memberlist', key: 'secretkey' } as const;
+export const MEMBERLIST_SECRET = { names: ['metallb-memberlist', 'memberlist'], key: 'secretkey' } as const;
 
-/** The heartbeat key from the memberlist Secret's data, or undefined when there is none. */
-export function heartbeatKeyFrom(secretData: Readonly<Record<string, string>> | undefined): Buffer | undefined {
-  const value = secretData?.[MEMBERLIST_SECRET.key];
-  return value === undefined || value === '' ? undefined : Buffer.from(value, 'utf8');
+/**
+ * The heartbeat key: the "secretkey" of the first memberlist Secret that has one, or undefined.
+ * `secretData` looks a Secret of MetalLB's namespace up by name.
+ */
+export function heartbeatKeyFrom(secretData: (name: string) => Readonly<Record<string, string>> | undefined): Buffer | undefined {
+  for (const name of MEMBERLIST_SECRET.names) {
+    const value = secretData(name)?.[MEMBERLIST_SECRET.key];
+    if (value !== undefined && value !== '') return Buffer.from(value, 'utf8');
+  }
+  return undefined;
 }
 
 /** Interfaces come and go (a VLAN added, a bond brought up): re-read them this often, as MetalLB does. */
@@ -120,9 +127,9 @@ export class Layer2Node {
     this.key = key;
     // Never the key itself: only whether there is one.
     if (key === undefined) {
-      this.warnOnce(`layer 2 heartbeats are not authenticated: no Secret ${MEMBERLIST_SECRET.name} with a "${MEMBERLIST_SECRET.key}" key (MetalLB's install creates one)`);
+      this.warnOnce(`layer 2 heartbeats are not authenticated: no Secret ${MEMBERLIST_SECRET.names.join(' or ')} with a "${MEMBERLIST_SECRET.key}" key (MetalLB's install creates one)`);
     } else {
-      this.log.info(`layer 2 heartbeats are signed with the ${MEMBERLIST_SECRET.name} Secret`);
+      this.log.info('layer 2 heartbeats are signed with the memberlist Secret');
     }
     const deadAfterMs = this.options.liveness?.deadAfterMs ?? 400;
     // Settled is a matter of time passing: tell the caller when it has, so it claims at once.

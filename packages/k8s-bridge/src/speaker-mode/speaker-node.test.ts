@@ -202,8 +202,8 @@ t.test('Layer 2: one of two speakers answers for each address; the other takes o
   const { server, kc } = await startApiServer(t);
   server.create('metallb.io/ipaddresspools', { metadata: { name: 'lan', namespace: NS }, spec: { addresses: ['192.0.2.0/24'] } });
   server.create('metallb.io/l2advertisements', { metadata: { name: 'lan', namespace: NS }, spec: { ipAddressPools: ['lan'] } });
-  // MetalLB's memberlist Secret: the heartbeats are signed with it.
-  server.create('secrets', { metadata: { name: 'memberlist', namespace: NS }, type: 'Opaque', data: { secretkey: Buffer.from('the memberlist key').toString('base64') } });
+  // MetalLB's memberlist Secret (its name since MetalLB 0.13): the heartbeats are signed with it.
+  server.create('secrets', { metadata: { name: 'metallb-memberlist', namespace: NS }, type: 'Opaque', data: { secretkey: Buffer.from('the memberlist key').toString('base64') } });
   // The InternalIPs are loopback addresses: the heartbeats stay on this host.
   node(server, 'node-a', '127.0.0.82');
   node(server, 'node-b', '127.0.0.83');

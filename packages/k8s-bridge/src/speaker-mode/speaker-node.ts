@@ -33,7 +33,7 @@ import type { InformerOptions, ResourceInformer } from '../kube/informer.js';
 import { describeError } from '../kube/errors.js';
 import { EventRecorder } from '../kube/events.js';
 import { endpointSliceInformer, nodeInformer, secretInformer, serviceInformer } from '../kube/informers.js';
-import { Layer2Node, MEMBERLIST_SECRET, heartbeatKeyFrom } from '../layer2/layer2-node.js';
+import { Layer2Node, heartbeatKeyFrom } from '../layer2/layer2-node.js';
 import type { Layer2NodeOptions } from '../layer2/layer2-node.js';
 import { ServiceL2Statuses } from './l2-statuses.js';
 import type { OwnerPod } from './l2-statuses.js';
@@ -303,9 +303,12 @@ export class SpeakerNode {
       return;
     }
     this.layer2.setNodes(inputs.nodes.values());
-    const secret = this.secrets.get(MEMBERLIST_SECRET.name, config.namespace);
+    const secretData = (name: string): Readonly<Record<string, string>> | undefined => {
+      const secret = this.secrets.get(name, config.namespace);
+      return secret === undefined ? undefined : secretDataOf(secret);
+    };
     try {
-      await this.layer2.start(address, heartbeatKeyFrom(secret === undefined ? undefined : secretDataOf(secret)));
+      await this.layer2.start(address, heartbeatKeyFrom(secretData));
     } catch (err) {
       this.notice((err as Error).message);
       return;
