@@ -367,3 +367,41 @@ t.test('a route whose AS_PATH holds our AS is ignored on input (RFC 4271 9.1.2),
   t.same(a.receivedRoutes(raw.address).map((route) => route.prefix), ['198.51.100.0/24'], 'only the route without our AS');
   t.equal(stateOf(a, { ...raw, routerId: '' }), 'Established', 'the looped routes did not trip maxPrefixes 1');
 });
+
+t.test('RFC 9687: a peer that stops reading is dropped after sendHoldTime with Send Hold Timer Expired', async (t) => {
+  const raw = { address: '127.0.0.37', asn: 64996 };
+  const server = createServer();
+  server.listen(PORT, raw.address);
+  await once(server, 'listening');
+  const options = { fourOctetAs: true, extendedMessage: false };
+  const sockets: Socket[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  server.on('connection', (socket) => {
+    sockets.push(socket);
+    // It never reads what we send (paused from the start), yet talks: OPEN, then a KEEPALIVE every
+    // second, so our hold timer (3 s) never expires. Only the SendHoldTimer can end this.
+    socket.pause();
+    const open = buildOpen({ localAsn: raw.asn, peerAsn: A.asn, routerId: '10.0.0.37', holdTimeSeconds: 3, families: ['ipv4'] });
+    socket.write(encodeMessage(open, options));
+    socket.write(KEEPALIVE_MESSAGE);
+    timers.push(setInterval(() => socket.write(KEEPALIVE_MESSAGE), 1000));
+    socket.on('error', () => undefined);
+  });
+  t.teardown(() => {
+    for (const timer of timers) clearInterval(timer);
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  const a = await startSpeaker(t, configOf(A, [{ ...peerOf({ ...raw, routerId: '' }), families: ['ipv4'], holdTime: 3, keepaliveTime: 1, sendHoldTime: 5 }]));
+  const downs: string[] = [];
+  a.on('peerDown', (_address, reason) => downs.push(reason));
+  await until('Established', () => (stateOf(a, { ...raw, routerId: '' }) === 'Established' ? true : undefined));
+  // Enough UPDATEs (one per route: each its own community) to fill both ends' socket buffers.
+  for (let i = 0; i < 60_000; i++) a.announce({ prefix: `10.${Math.floor(i / 256)}.${i % 256}.0/24`, communities: [`${64000 + (i % 1000)}:${i % 65536}`] });
+  const started = Date.now();
+  const reason = await until('the session dropped', () => downs[0], 20_000);
+  const tookMs = Date.now() - started;
+  t.match(reason, /send-hold-timer-expired/, `the reason names the SendHoldTimer (${reason})`);
+  t.match(reason, /sent Send Hold Timer Expired \(8\/0\)/, 'and the NOTIFICATION it queued: code 8, subcode 0');
+  t.ok(tookMs >= 4000, `not before SendHoldTime (${tookMs} ms after the routes were queued)`);
+});

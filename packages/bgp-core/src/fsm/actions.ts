@@ -23,6 +23,8 @@ export type FsmReason =
   | 'open-rejected'
   | 'keepalive-received'
   | 'hold-timer-expired'
+  /** RFC 9687: nothing we sent could leave for SendHoldTime (the peer stopped reading). */
+  | 'send-hold-timer-expired'
   | 'notification-received'
   | 'notification-version-error'
   | 'header-error'
@@ -48,6 +50,7 @@ export const FSM_REASONS: readonly FsmReason[] = [
   'open-rejected',
   'keepalive-received',
   'hold-timer-expired',
+  'send-hold-timer-expired',
   'notification-received',
   'notification-version-error',
   'header-error',

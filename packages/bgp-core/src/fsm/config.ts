@@ -62,6 +62,20 @@ export interface FsmConfig extends OpenConfig {
   /** ConnectRetryTime (RFC 4271 section 10 suggests 120 s); jittered by 0.75..1.0 on every use. */
   readonly connectRetrySeconds?: number;
   readonly idleHold?: Partial<IdleHoldConfig>;
+  /**
+   * RFC 9687 SendHoldTime: 0 disables the SendHoldTimer; otherwise it must be above the hold time.
+   * Default (RFC 9687 section 5): the greater of 8 minutes and twice the negotiated hold time.
+   */
+  readonly sendHoldTimeSeconds?: number;
+}
+
+/**
+ * The SendHoldTimer's value for a session with this negotiated hold time, or undefined when it
+ * does not run (RFC 9687: not when the hold time is 0, nor when SendHoldTime is 0).
+ */
+export function sendHoldMs(config: FsmConfig, negotiatedHoldSeconds: number): number | undefined {
+  if (negotiatedHoldSeconds === 0 || config.sendHoldTimeSeconds === 0) return undefined;
+  return (config.sendHoldTimeSeconds ?? Math.max(FSM_DEFAULTS.sendHoldTimeSeconds, 2 * negotiatedHoldSeconds)) * 1000;
 }
 
 /**
@@ -72,10 +86,12 @@ export interface FsmConfig extends OpenConfig {
  */
 export const FSM_DEFAULTS = {
   connectRetrySeconds: 120,
+  /** RFC 9687 section 5: at least 8 minutes. */
+  sendHoldTimeSeconds: 480,
   /** RFC 4271 section 8.2.2: the "large value" the HoldTimer is set to while waiting for an OPEN. */
   openHoldTimeSeconds: 240,
   idleHold: { initialSeconds: 1, maxSeconds: 120, resetAfterSeconds: 60 },
-} as const satisfies { connectRetrySeconds: number; openHoldTimeSeconds: number; idleHold: IdleHoldConfig };
+} as const satisfies { connectRetrySeconds: number; sendHoldTimeSeconds: number; openHoldTimeSeconds: number; idleHold: IdleHoldConfig };
 
 export function connectRetryMs(config: FsmConfig): number {
   return (config.connectRetrySeconds ?? FSM_DEFAULTS.connectRetrySeconds) * 1000;
@@ -137,6 +153,10 @@ export function checkFsmConfig(config: FsmConfig): void {
   }
   if (config.connectRetrySeconds !== undefined && !(config.connectRetrySeconds > 0)) {
     fail('connectRetrySeconds', 'must be positive');
+  }
+  const sendHold = config.sendHoldTimeSeconds;
+  if (sendHold !== undefined && sendHold !== 0 && (!isInteger(sendHold, 1, 0x7fffffff) || sendHold <= config.holdTimeSeconds)) {
+    fail('sendHoldTimeSeconds', 'must be 0 or a whole number of seconds above the hold time (RFC 9687 section 4)');
   }
   const { initialMs, maxMs, resetAfterMs } = idleHoldMs(config);
   if (!(initialMs >= 0)) fail('idleHold.initialSeconds', 'must not be negative');

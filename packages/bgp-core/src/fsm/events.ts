@@ -48,6 +48,8 @@ export type FsmEvent =
   | { readonly type: 'IdleHoldTimer_Expires' }
   /** Ours: the session stayed Established for idleHold.resetAfterSeconds. */
   | { readonly type: 'IdleHoldResetTimer_Expires' }
+  /** RFC 9687 Event 29: nothing we sent left for SendHoldTime (SessionFsm.noteTransmitted restarts it). */
+  | { readonly type: 'SendHoldTimer_Expires' }
   // ----- TCP connection (section 8.1.4) -----
   /** Event 16: our outgoing connection (started by a `connect` action) came up. */
   | { readonly type: 'Tcp_CR_Acked' }
@@ -95,6 +97,7 @@ export const TIMER_EXPIRY_EVENT = {
   KeepaliveTimer: 'KeepaliveTimer_Expires',
   IdleHoldTimer: 'IdleHoldTimer_Expires',
   IdleHoldResetTimer: 'IdleHoldResetTimer_Expires',
+  SendHoldTimer: 'SendHoldTimer_Expires',
 } as const satisfies Record<FsmTimer, FsmEventType>;
 
 const EXPIRY_TIMER = new Map<FsmEventType, FsmTimer>(

@@ -2,6 +2,7 @@ import t from 'tap';
 
 import type { FsmAction } from './actions.js';
 import type { FsmEvent, FsmEventType } from './events.js';
+import { checkFsmConfig, sendHoldMs } from './config.js';
 import { jitter, transition } from './fsm.js';
 import { buildOpen } from './negotiate.js';
 import { initialFsmState, SESSION_STATE_NAMES } from './states.js';
@@ -64,10 +65,12 @@ t.test('the usual way up: Idle -> Connect -> OpenSent -> OpenConfirm -> Establis
   t.same(step.actions, [
     { type: 'start-timer', timer: 'HoldTimer', delayMs: 30_000 },
     { type: 'start-timer', timer: 'IdleHoldResetTimer', delayMs: 60_000 },
+    // RFC 9687: the greater of 8 minutes and twice the 30 s hold time.
+    { type: 'start-timer', timer: 'SendHoldTimer', delayMs: 480_000 },
     { type: 'state-changed', from: 'OpenConfirm', to: 'Established', reason: 'keepalive-received' },
     { type: 'session-established', negotiated },
   ]);
-  t.same(step.state.timers, { HoldTimer: 30_000, KeepaliveTimer: 8_750, IdleHoldResetTimer: 60_000 });
+  t.same(step.state.timers, { HoldTimer: 30_000, KeepaliveTimer: 8_750, IdleHoldResetTimer: 60_000, SendHoldTimer: 480_000 });
   t.end();
 });
 
@@ -428,5 +431,25 @@ t.test('the OPEN error path reports the error data', (t) => {
   t.same(codes(step.actions), [[2, 0]]);
   t.same(codes(transition(stateIn('Established'), { type: 'UpdateMsgErr', error: updateError }, config, half).actions), [[3, 1]]);
   t.same(codes(transition(stateIn('OpenConfirm'), { type: 'BGPHeaderErr', error: headerError }, config, half).actions), [[1, 2]]);
+  t.end();
+});
+
+t.test('RFC 9687 SendHoldTimer: its value, and its expiry in Established', (t) => {
+  const established = stateIn('Established');
+  const step = transition(established, { type: 'SendHoldTimer_Expires' }, config, half);
+  t.same(codes(step.actions), [[8, 0]], 'NOTIFICATION Send Hold Timer Expired, subcode 0');
+  t.ok(step.actions.some((a) => a.type === 'drop-connection'), 'the connection is dropped');
+  t.equal(step.state.name, 'Idle');
+  t.equal(step.state.timers.SendHoldTimer, undefined, 'and the timer is gone');
+  for (const name of ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm'] as const) {
+    const stale = transition(stateIn(name), { type: 'SendHoldTimer_Expires' }, config, half);
+    t.same(stale.actions, [], `${name}: a stale expiry does nothing (the timer only runs in Established)`);
+  }
+  t.equal(sendHoldMs(config, 30), 480_000, '30 s hold: 8 minutes');
+  t.equal(sendHoldMs(config, 300), 600_000, '300 s hold: twice the hold time');
+  t.equal(sendHoldMs(config, 0), undefined, 'no hold time: no SendHoldTimer');
+  t.equal(sendHoldMs({ ...config, sendHoldTimeSeconds: 0 }, 30), undefined, 'SendHoldTime 0: disabled');
+  t.equal(sendHoldMs({ ...config, sendHoldTimeSeconds: 45 }, 30), 45_000, 'configured');
+  t.throws(() => checkFsmConfig({ ...config, holdTimeSeconds: 90, sendHoldTimeSeconds: 90 }), /sendHoldTimeSeconds must be 0 or a whole number of seconds above the hold time/);
   t.end();
 });

@@ -24,7 +24,7 @@ import type { BgpWireError } from '../wire/errors.js';
 import type { NotificationMessage } from '../wire/types.js';
 import { CeaseSubcode } from '../wire/constants.js';
 import type { FsmAction, FsmReason } from './actions.js';
-import { connectRetryMs, FSM_DEFAULTS, idleHoldMs } from './config.js';
+import { connectRetryMs, FSM_DEFAULTS, idleHoldMs, sendHoldMs } from './config.js';
 import type { FsmConfig } from './config.js';
 import { timerOfExpiry } from './events.js';
 import type { FsmEvent } from './events.js';
@@ -35,6 +35,7 @@ import {
   holdTimerExpiredNotification,
   unexpectedEventNotification,
   unexpectedMessageNotification,
+  sendHoldTimerExpiredNotification,
 } from './notifications.js';
 import type { FsmState, FsmTimer, SessionStateName } from './states.js';
 
@@ -133,6 +134,12 @@ class Step {
    * value), so that the sessions of one speaker, and the speakers of one cluster started together,
    * do not send their KEEPALIVEs in lockstep. Always below the value: never late for the hold time.
    */
+  /** RFC 9687: armed on entering Established; SessionFsm.noteTransmitted restarts it. */
+  startSendHoldTimer(): void {
+    const delayMs = sendHoldMs(this.config, this.negotiated?.holdTimeSeconds ?? 0);
+    if (delayMs !== undefined) this.startTimer('SendHoldTimer', delayMs);
+  }
+
   restartKeepaliveTimer(): void {
     const keepalive = this.negotiated?.keepaliveSeconds ?? 0;
     if (keepalive > 0) this.startTimer('KeepaliveTimer', jitter(keepalive * 1000, this.random));
@@ -177,6 +184,7 @@ class Step {
     this.stopTimer('HoldTimer');
     this.stopTimer('KeepaliveTimer');
     this.stopTimer('IdleHoldResetTimer');
+    this.stopTimer('SendHoldTimer');
     this.sessionDownIfEstablished(reason, options.sent, options.received);
     this.negotiated = undefined;
     if (options.countsAsFailure ?? true) this.connectRetryCounter++;
@@ -196,7 +204,7 @@ class Step {
       this.send(sent);
     }
     if (this.name !== 'Idle') this.actions.push({ type: 'drop-connection' });
-    for (const timer of ['ConnectRetryTimer', 'HoldTimer', 'KeepaliveTimer', 'IdleHoldTimer', 'IdleHoldResetTimer'] as const) {
+    for (const timer of ['ConnectRetryTimer', 'HoldTimer', 'KeepaliveTimer', 'IdleHoldTimer', 'IdleHoldResetTimer', 'SendHoldTimer'] as const) {
       this.stopTimer(timer);
     }
     this.sessionDownIfEstablished('manual-stop', sent, undefined);
@@ -263,6 +271,7 @@ function inIdle(step: Step, event: FsmEvent): void {
     case 'HoldTimer_Expires':
     case 'KeepaliveTimer_Expires':
     case 'IdleHoldResetTimer_Expires':
+    case 'SendHoldTimer_Expires':
     case 'Tcp_CR_Acked':
     case 'TcpConnectionConfirmed':
     case 'TcpConnectionFails':
@@ -294,6 +303,7 @@ function beforeOpen(step: Step, event: Exclude<FsmEvent, { type: 'ConnectRetryTi
     case 'AutomaticStart':
     case 'AutomaticStart_with_PassiveTcpEstablishment':
     case 'IdleHoldResetTimer_Expires':
+    case 'SendHoldTimer_Expires':
       return;
     case 'ManualStop':
       step.manualStop(event);
@@ -423,7 +433,8 @@ function withConnection(step: Step, event: Exclude<FsmEvent, { type: StateSpecif
       step.fail('unexpected-event', { sent: unexpectedEventNotification() });
       return;
     case 'IdleHoldResetTimer_Expires':
-      // Stale: the timer only runs in Established, which handles it itself.
+    case 'SendHoldTimer_Expires':
+      // Stale: these timers only run in Established, which handles them itself.
       return;
     default:
       assertNever(event, 'event');
@@ -485,6 +496,7 @@ function inOpenConfirm(step: Step, event: FsmEvent): void {
     case 'KeepAliveMsg': {
       step.restartHoldTimer();
       step.startTimer('IdleHoldResetTimer', idleHoldMs(step.config).resetAfterMs);
+      step.startSendHoldTimer();
       step.moveTo('Established', 'keepalive-received');
       if (step.negotiated !== undefined) step.actions.push({ type: 'session-established', negotiated: step.negotiated });
       return;
@@ -528,6 +540,11 @@ function inEstablished(step: Step, event: FsmEvent): void {
     case 'IdleHoldResetTimer_Expires':
       // Stable long enough: the last failures were not a flapping pattern.
       step.idleHoldTimeMs = idleHoldMs(step.config).initialMs;
+      return;
+    case 'SendHoldTimer_Expires':
+      // RFC 9687 section 3: the peer has taken nothing we sent for SendHoldTime. The NOTIFICATION
+      // is queued behind what it did not take; the connection is dropped either way.
+      step.fail('send-hold-timer-expired', { sent: sendHoldTimerExpiredNotification() });
       return;
     case 'BGPOpen':
       unexpectedMessage(step);

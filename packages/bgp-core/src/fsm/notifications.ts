@@ -20,6 +20,11 @@ export function holdTimerExpiredNotification(): NotificationMessage {
   return notification(ErrorCode.HOLD_TIMER_EXPIRED, 0);
 }
 
+/** RFC 9687 section 6: Send Hold Timer Expired, subcode 0, no data. */
+export function sendHoldTimerExpiredNotification(): NotificationMessage {
+  return notification(ErrorCode.SEND_HOLD_TIMER_EXPIRED, 0);
+}
+
 /**
  * RFC 6608 section 3: a message not allowed in the state it arrived in gets its own subcode in
  * OpenSent, OpenConfirm and Established; anything else is Unspecified.

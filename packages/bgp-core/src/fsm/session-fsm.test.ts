@@ -305,3 +305,30 @@ t.test('noteMessageReceivedWhileEstablished restarts the hold timer like an Upda
   clock.advance(2);
   t.equal(fsm.stateName, 'Idle', 'and expires a hold time after the last message');
 });
+
+t.test('RFC 9687: a peer that takes nothing we send is dropped after SendHoldTime, even while it talks', (t) => {
+  const cfg = { ...config, sendHoldTimeSeconds: 120 };
+  // Progress: every KEEPALIVE we send is taken by the socket.
+  const moving = harness({ cfg, random: () => 1, react: (action, fsm) => { if (action.type === 'send') fsm.noteTransmitted(); } });
+  establish(moving);
+  for (let i = 0; i < 10; i++) {
+    moving.clock.advance(30_000);
+    moving.fsm.handle({ type: 'KeepAliveMsg' });
+  }
+  t.equal(moving.fsm.stateName, 'Established', '300 s: what we send leaves, the session stays');
+
+  // Stuck: the peer keeps sending KEEPALIVEs (no hold timer expiry) but never reads ours.
+  const stuck = harness({ cfg, random: () => 1 });
+  establish(stuck);
+  stuck.log.length = 0;
+  for (let i = 0; i < 3; i++) {
+    stuck.clock.advance(30_000);
+    stuck.fsm.handle({ type: 'KeepAliveMsg' });
+  }
+  t.equal(stuck.fsm.stateName, 'Established', '90 s: not yet');
+  stuck.clock.advance(30_000);
+  t.equal(stuck.fsm.stateName, 'Idle', '120 s without progress: dropped');
+  t.ok(stuck.log.includes('notification 8/0@120000'), 'with NOTIFICATION Send Hold Timer Expired');
+  t.ok(stuck.log.includes('drop-connection@120000'));
+  t.end();
+});

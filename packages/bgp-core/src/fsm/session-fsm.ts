@@ -92,6 +92,17 @@ export class SessionFsm {
   }
 
   /**
+   * Call when the socket took what was written without pushing back, or drained (RFC 9687): it
+   * restarts the SendHoldTimer, which expires only when nothing could leave for SendHoldTime (a
+   * peer that stopped reading while we have data for it).
+   */
+  noteTransmitted(): void {
+    if (this.disposed || this.current.name !== 'Established') return;
+    const delayMs = this.current.timers.SendHoldTimer;
+    if (delayMs !== undefined) this.apply({ type: 'start-timer', timer: 'SendHoldTimer', delayMs });
+  }
+
+  /**
    * Replaces the configuration for what comes next (the next OPEN we build, the next timers);
    * the running session is not touched. Checked like the constructor's.
    */

@@ -16,9 +16,9 @@ export const SESSION_STATE_NAMES: readonly SessionStateName[] = ['Idle', 'Connec
  * plus IdleHoldResetTimer: ours, armed on entering Established; when it fires the session has been
  * stable long enough for the idle hold time to go back to its initial value.
  */
-export type FsmTimer = 'ConnectRetryTimer' | 'HoldTimer' | 'KeepaliveTimer' | 'IdleHoldTimer' | 'IdleHoldResetTimer';
+export type FsmTimer = 'ConnectRetryTimer' | 'HoldTimer' | 'KeepaliveTimer' | 'IdleHoldTimer' | 'IdleHoldResetTimer' | 'SendHoldTimer';
 
-export const FSM_TIMERS: readonly FsmTimer[] = ['ConnectRetryTimer', 'HoldTimer', 'KeepaliveTimer', 'IdleHoldTimer', 'IdleHoldResetTimer'];
+export const FSM_TIMERS: readonly FsmTimer[] = ['ConnectRetryTimer', 'HoldTimer', 'KeepaliveTimer', 'IdleHoldTimer', 'IdleHoldResetTimer', 'SendHoldTimer'];
 
 export interface FsmState {
   readonly name: SessionStateName;

@@ -42,6 +42,8 @@ export interface SessionConfig {
   readonly holdTime: number;
   /** Seconds; omitted: a third of the negotiated hold time. */
   readonly keepaliveTime?: number;
+  /** RFC 9687 SendHoldTime, seconds: 0 disables it; omitted: max(8 minutes, 2 x hold time). */
+  readonly sendHoldTime?: number;
   readonly connectRetryTime: number;
   readonly passive: boolean;
   readonly families: readonly AddressFamily[];
@@ -115,6 +117,7 @@ export class BgpSession extends EventEmitter<SessionEvents> implements AcceptTar
       routerId: config.localRouterId,
       holdTimeSeconds: config.holdTime,
       ...(config.keepaliveTime === undefined || config.keepaliveTime === 0 ? {} : { keepaliveSeconds: config.keepaliveTime }),
+      ...(config.sendHoldTime === undefined ? {} : { sendHoldTimeSeconds: config.sendHoldTime }),
       families: config.families,
       extendedMessage: true,
       connectRetrySeconds: config.connectRetryTime,
@@ -139,7 +142,9 @@ export class BgpSession extends EventEmitter<SessionEvents> implements AcceptTar
       wireError: (connection, error) => this.onWireError(connection, error),
       closed: (connection, reason) => this.onClosed(connection, reason),
       drained: (connection) => {
-        if (connection === this.main.connection) this.emit('drain');
+        if (connection !== this.main.connection) return;
+        this.main.fsm.noteTransmitted();
+        this.emit('drain');
       },
     };
   }
@@ -218,7 +223,9 @@ export class BgpSession extends EventEmitter<SessionEvents> implements AcceptTar
     const connection = this.establishedConnection();
     if (connection === undefined) return false;
     this.main.fsm.noteMessageSent();
-    return connection.send(message);
+    const taken = connection.send(message);
+    if (taken) this.main.fsm.noteTransmitted();
+    return taken;
   }
 
   /** Writes pre-encoded messages (from the UPDATE packer); false means wait for 'drain'. */
@@ -226,7 +233,9 @@ export class BgpSession extends EventEmitter<SessionEvents> implements AcceptTar
     const connection = this.establishedConnection();
     if (connection === undefined) return false;
     this.main.fsm.noteMessageSent();
-    return connection.sendBytes(bytes);
+    const taken = connection.sendBytes(bytes);
+    if (taken) this.main.fsm.noteTransmitted();
+    return taken;
   }
 
   /** Runs `write` (calls of sendBytes) as one batch on the socket: see BgpConnection.batch. */
@@ -303,7 +312,8 @@ export class BgpSession extends EventEmitter<SessionEvents> implements AcceptTar
         return;
       case 'send':
         if (action.message.type === 'notification') this.emit('problem', `sent NOTIFICATION ${formatNotification(action.message)}`);
-        link.connection?.send(action.message);
+        // A KEEPALIVE the socket takes is progress too (RFC 9687): restart the SendHoldTimer.
+        if (link.connection?.send(action.message) === true) link.fsm.noteTransmitted();
         return;
       case 'session-established':
         link.connection?.setCodecOptions(action.negotiated.codecOptions);

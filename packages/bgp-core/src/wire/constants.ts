@@ -33,6 +33,8 @@ export const ErrorCode = {
   FSM: 5,
   CEASE: 6,
   ROUTE_REFRESH_MESSAGE: 7,
+  /** RFC 9687 (BGP SendHoldTimer). */
+  SEND_HOLD_TIMER_EXPIRED: 8,
 } as const;
 
 /** RFC 4271 section 6.1. */

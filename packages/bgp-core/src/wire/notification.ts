@@ -106,6 +106,7 @@ const CODE_NAMES: Readonly<Record<number, string>> = {
   [ErrorCode.FSM]: 'Finite State Machine Error',
   [ErrorCode.CEASE]: 'Cease',
   [ErrorCode.ROUTE_REFRESH_MESSAGE]: 'ROUTE-REFRESH Message Error',
+  [ErrorCode.SEND_HOLD_TIMER_EXPIRED]: 'Send Hold Timer Expired',
 };
 
 const SUBCODE_NAMES: Readonly<Record<number, Readonly<Record<number, string>>>> = {

@@ -52,6 +52,7 @@ const PEER_KEY_EFFECT = {
   password: 'session',
   holdTime: 'session',
   keepaliveTime: 'session',
+  sendHoldTime: 'session',
   passive: 'session',
   sourceAddress: 'session',
   families: 'session',
@@ -169,6 +170,7 @@ function diffPeerKey(key: PeerKey, current: PeerConfig, next: PeerConfig): [stri
     case 'port':
     case 'holdTime':
     case 'keepaliveTime':
+    case 'sendHoldTime':
     case 'connectRetryTime':
     case 'passive':
     case 'sourceAddress':

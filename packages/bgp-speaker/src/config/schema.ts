@@ -52,6 +52,11 @@ export interface PeerConfig {
   readonly keepaliveTime: number;
   /** Seconds between connection attempts (RFC 4271 ConnectRetryTime). */
   readonly connectRetryTime: number;
+  /**
+   * RFC 9687 SendHoldTime, seconds: a session on which nothing we send can leave for this long
+   * (the peer stopped reading) is closed. 0 disables it; absent: max(8 minutes, 2 x hold time).
+   */
+  readonly sendHoldTime?: number;
   readonly passive: boolean;
   readonly sourceAddress?: string;
   /** The address families to negotiate (Multiprotocol capability, RFC 4760). */

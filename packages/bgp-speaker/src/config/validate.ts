@@ -187,7 +187,7 @@ function validateLargeCommunities(check: Checker, value: unknown, path: string):
 }
 
 function validatePeer(check: Checker, value: unknown, path: string, readFile: ReadFile): PeerConfig | undefined {
-  const keys = ['address', 'asn', 'port', 'password', 'passwordFile', 'holdTime', 'keepaliveTime', 'connectRetryTime', 'passive', 'sourceAddress', 'families', 'fourOctetAs', 'maxPrefixes', 'gracefulRestart', 'export'];
+  const keys = ['address', 'asn', 'port', 'password', 'passwordFile', 'holdTime', 'keepaliveTime', 'sendHoldTime', 'connectRetryTime', 'passive', 'sourceAddress', 'families', 'fourOctetAs', 'maxPrefixes', 'gracefulRestart', 'export'];
   const raw = check.object(value, path, keys);
   if (raw === undefined) return undefined;
   const before = check.problems.length;
@@ -197,6 +197,7 @@ function validatePeer(check: Checker, value: unknown, path: string, readFile: Re
   const port = raw['port'] === undefined ? 179 : check.integer(raw['port'], `${path}.port`, 1, 65535);
   const holdTime = raw['holdTime'] === undefined ? DEFAULT_HOLD_TIME : validateHoldTime(check, raw['holdTime'], `${path}.holdTime`);
   const keepaliveTime = validateKeepalive(check, raw['keepaliveTime'], holdTime, `${path}.keepaliveTime`);
+  const sendHoldTime = raw['sendHoldTime'] === undefined ? undefined : validateSendHoldTime(check, raw['sendHoldTime'], holdTime, `${path}.sendHoldTime`);
   const connectRetryTime =
     raw['connectRetryTime'] === undefined ? DEFAULT_CONNECT_RETRY_TIME : check.integer(raw['connectRetryTime'], `${path}.connectRetryTime`, 1, 65535);
   const passive = raw['passive'] === undefined ? false : check.boolean(raw['passive'], `${path}.passive`);
@@ -228,11 +229,20 @@ function validatePeer(check: Checker, value: unknown, path: string, readFile: Re
     families: families as readonly AddressFamily[],
     fourOctetAs: fourOctetAs as boolean,
     export: exportConfig as ExportConfig,
+    ...(sendHoldTime === undefined ? {} : { sendHoldTime }),
     ...(maxPrefixes === undefined ? {} : { maxPrefixes }),
     ...(gracefulRestart === undefined ? {} : { gracefulRestart }),
     ...(password === undefined ? {} : { password }),
     ...(sourceAddress === undefined ? {} : { sourceAddress }),
   };
+}
+
+/** RFC 9687 section 4: 0 (off), or above the hold time. */
+function validateSendHoldTime(check: Checker, value: unknown, holdTime: number | undefined, path: string): number | undefined {
+  const seconds = check.integer(value, path, 0, 0x7fffffff);
+  if (seconds === undefined || seconds === 0 || holdTime === undefined) return seconds;
+  if (seconds <= holdTime) return check.fail(path, `must be 0 or above the hold time (${holdTime} s; RFC 9687 section 4), got ${seconds}`);
+  return seconds;
 }
 
 function validateHoldTime(check: Checker, value: unknown, path: string): number | undefined {

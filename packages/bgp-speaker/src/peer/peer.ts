@@ -114,6 +114,7 @@ export class Peer {
         peerAsn: config.asn,
         holdTime: config.holdTime,
         keepaliveTime: config.keepaliveTime,
+        ...(config.sendHoldTime === undefined ? {} : { sendHoldTime: config.sendHoldTime }),
         connectRetryTime: config.connectRetryTime,
         passive: config.passive,
         families: config.families,

@@ -58,6 +58,7 @@ export const SAMPLE_EVENTS: Readonly<Record<FsmEventType, FsmEvent>> = {
   KeepaliveTimer_Expires: { type: 'KeepaliveTimer_Expires' },
   IdleHoldTimer_Expires: { type: 'IdleHoldTimer_Expires' },
   IdleHoldResetTimer_Expires: { type: 'IdleHoldResetTimer_Expires' },
+  SendHoldTimer_Expires: { type: 'SendHoldTimer_Expires' },
   Tcp_CR_Acked: { type: 'Tcp_CR_Acked' },
   TcpConnectionConfirmed: { type: 'TcpConnectionConfirmed' },
   TcpConnectionFails: { type: 'TcpConnectionFails' },
