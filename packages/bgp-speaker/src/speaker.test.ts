@@ -81,6 +81,34 @@ function receivedPrefixes(speaker: Speaker, from: Node): string[] {
   return speaker.receivedRoutes(from.address).map((route) => route.prefix).sort();
 }
 
+/**
+ * A hand-written BGP peer on loopback: on each connection it sends its OPEN (IPv4, 4-octet ASNs)
+ * and a KEEPALIVE, then does what `then` says. It never checks what we send.
+ */
+async function startRawPeer(
+  t: Test,
+  peer: { address: string; asn: number; routerId: string; holdTime?: number },
+  then: (socket: Socket, options: { fourOctetAs: boolean; extendedMessage: boolean }) => void,
+): Promise<void> {
+  const server = createServer();
+  server.listen(PORT, peer.address);
+  await once(server, 'listening');
+  const options = { fourOctetAs: true, extendedMessage: false };
+  const sockets: Socket[] = [];
+  server.on('connection', (socket) => {
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    const open = buildOpen({ localAsn: peer.asn, peerAsn: A.asn, routerId: peer.routerId, holdTimeSeconds: peer.holdTime ?? 30, families: ['ipv4'] });
+    socket.write(encodeMessage(open, options));
+    socket.write(KEEPALIVE_MESSAGE);
+    then(socket, options);
+  });
+  t.teardown(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+}
+
 t.test('announce and withdraw: batched into few UPDATEs, idempotent, received with our attributes', async (t) => {
   const a = await startSpeaker(t, configOf(A, [peerOf(B)]));
   const b = await startSpeaker(t, configOf(B, [peerOf(A)]));
@@ -324,19 +352,11 @@ t.test('iBGP: LOCAL_PREF sent and kept, AS path empty; from an eBGP peer LOCAL_P
 
 t.test('LOCAL_PREF received from an eBGP peer is ignored (RFC 4271 5.1.5)', async (t) => {
   const raw = { address: '127.0.0.35', asn: 64998 };
-  const server = createServer();
-  server.listen(PORT, raw.address);
-  await once(server, 'listening');
-  const options = { fourOctetAs: true, extendedMessage: false };
-  server.on('connection', (socket) => {
-    const open = buildOpen({ localAsn: raw.asn, peerAsn: A.asn, routerId: '10.0.0.35', holdTimeSeconds: 30, families: ['ipv4'] });
-    socket.write(encodeMessage(open, options));
-    socket.write(KEEPALIVE_MESSAGE);
+  await startRawPeer(t, { ...raw, routerId: '10.0.0.35' }, (socket, options) => {
     const attributes = { origin: 0 as const, asPath: [{ type: 2 as const, asns: [raw.asn] }], nextHop: raw.address, localPref: 777 };
     for (const message of packAnnouncements(attributes, ['198.51.100.0/24'], 'ipv4', undefined, options)) socket.write(message);
     socket.on('data', () => {});
   });
-  t.teardown(() => server.close());
   const a = await startSpeaker(t, configOf(A, [{ ...peerOf({ ...raw, routerId: '' }), families: ['ipv4'] }]));
   await until('the raw peer\'s route', () => (a.receivedRoutes(raw.address).length === 1 ? true : undefined));
   t.equal(a.receivedRoutes(raw.address)[0]?.localPref, null, 'the 777 it sent is not taken');
@@ -344,14 +364,7 @@ t.test('LOCAL_PREF received from an eBGP peer is ignored (RFC 4271 5.1.5)', asyn
 
 t.test('a route whose AS_PATH holds our AS is ignored on input (RFC 4271 9.1.2), and counts toward no maximum', async (t) => {
   const raw = { address: '127.0.0.36', asn: 64997 };
-  const server = createServer();
-  server.listen(PORT, raw.address);
-  await once(server, 'listening');
-  const options = { fourOctetAs: true, extendedMessage: false };
-  server.on('connection', (socket) => {
-    const open = buildOpen({ localAsn: raw.asn, peerAsn: A.asn, routerId: '10.0.0.36', holdTimeSeconds: 30, families: ['ipv4'] });
-    socket.write(encodeMessage(open, options));
-    socket.write(KEEPALIVE_MESSAGE);
+  await startRawPeer(t, { ...raw, routerId: '10.0.0.36' }, (socket, options) => {
     // Reflected: A's own route coming back through the router (path 64997 4200000000).
     const looped = { origin: 0 as const, asPath: [{ type: 2 as const, asns: [raw.asn, A.asn] }], nextHop: raw.address };
     for (const message of packAnnouncements(looped, ['10.5.0.1/32', '10.5.0.2/32'], 'ipv4', undefined, options)) socket.write(message);
@@ -359,7 +372,6 @@ t.test('a route whose AS_PATH holds our AS is ignored on input (RFC 4271 9.1.2),
     for (const message of packAnnouncements(clean, ['198.51.100.0/24'], 'ipv4', undefined, options)) socket.write(message);
     socket.on('data', () => {});
   });
-  t.teardown(() => server.close());
   // maxPrefixes 1: were the two looped routes counted, the session would be closed (Cease 6/1).
   const a = await startSpeaker(t, configOf(A, [{ ...peerOf({ ...raw, routerId: '' }), families: ['ipv4'], maxPrefixes: { limit: 1, restartTime: 0 } }]));
   await until('the clean route', () => (a.receivedRoutes(raw.address).length === 1 ? true : undefined));
@@ -370,27 +382,13 @@ t.test('a route whose AS_PATH holds our AS is ignored on input (RFC 4271 9.1.2),
 
 t.test('RFC 9687: a peer that stops reading is dropped after sendHoldTime with Send Hold Timer Expired', async (t) => {
   const raw = { address: '127.0.0.37', asn: 64996 };
-  const server = createServer();
-  server.listen(PORT, raw.address);
-  await once(server, 'listening');
-  const options = { fourOctetAs: true, extendedMessage: false };
-  const sockets: Socket[] = [];
   const timers: NodeJS.Timeout[] = [];
-  server.on('connection', (socket) => {
-    sockets.push(socket);
-    // It never reads what we send (paused from the start), yet talks: OPEN, then a KEEPALIVE every
-    // second, so our hold timer (3 s) never expires. Only the SendHoldTimer can end this.
+  t.teardown(() => timers.forEach((timer) => clearInterval(timer)));
+  // It never reads what we send (paused), yet talks: a KEEPALIVE every second, so our hold timer
+  // (3 s) never expires. Only the SendHoldTimer can end this.
+  await startRawPeer(t, { ...raw, routerId: '10.0.0.37', holdTime: 3 }, (socket) => {
     socket.pause();
-    const open = buildOpen({ localAsn: raw.asn, peerAsn: A.asn, routerId: '10.0.0.37', holdTimeSeconds: 3, families: ['ipv4'] });
-    socket.write(encodeMessage(open, options));
-    socket.write(KEEPALIVE_MESSAGE);
     timers.push(setInterval(() => socket.write(KEEPALIVE_MESSAGE), 1000));
-    socket.on('error', () => undefined);
-  });
-  t.teardown(() => {
-    for (const timer of timers) clearInterval(timer);
-    for (const socket of sockets) socket.destroy();
-    server.close();
   });
   const a = await startSpeaker(t, configOf(A, [{ ...peerOf({ ...raw, routerId: '' }), families: ['ipv4'], holdTime: 3, keepaliveTime: 1, sendHoldTime: 5 }]));
   const downs: string[] = [];
