@@ -14,10 +14,10 @@ import { DEFAULT_CONTROL_PATH, createLogger } from 'bgp-speaker';
 import { DEFAULT_NAMESPACE } from '../config/crds.js';
 import { loadConfigFile } from '../config/index.js';
 import type { BridgeConfig } from '../config/model.js';
-import { DEFAULT_LAYER2_PORT } from '../layer2/layer2-node.js';
-import { parseListenAddress, startBridgeMetrics } from '../metrics/bridge-metrics.js';
-import { parsePortOption } from './options.js';
+import { startBridgeMetrics } from '../metrics/bridge-metrics.js';
 import type { ListenAddress } from '../metrics/bridge-metrics.js';
+import { ANNOUNCE_OPTIONS, announceSettings } from './options.js';
+import type { AnnounceValues } from './options.js';
 import { SpeakerNode } from '../speaker-mode/speaker-node.js';
 import { loadKubeConfig, nextStopSignal } from './kube-connection.js';
 
@@ -28,22 +28,11 @@ export const SPEAKER_USAGE =
 const STOP_TIMEOUT_MS = 1800;
 
 export async function speaker(args: readonly string[]): Promise<number> {
-  let values: {
-    kubeconfig?: string; config?: string; namespace?: string; 'node-name'?: string; 'router-id'?: string; control?: string; 'layer2-port'?: string; metrics?: string;
-  };
+  let values: AnnounceValues & { kubeconfig?: string; config?: string; namespace?: string };
   try {
     values = parseArgs({
       args: [...args],
-      options: {
-        kubeconfig: { type: 'string' },
-        config: { type: 'string' },
-        namespace: { type: 'string' },
-        'node-name': { type: 'string' },
-        'router-id': { type: 'string' },
-        control: { type: 'string' },
-        'layer2-port': { type: 'string' },
-        metrics: { type: 'string' },
-      },
+      options: { ...ANNOUNCE_OPTIONS, kubeconfig: { type: 'string' }, config: { type: 'string' }, namespace: { type: 'string' } },
       strict: true,
     }).values;
   } catch (error) {
@@ -61,8 +50,9 @@ export async function speaker(args: readonly string[]): Promise<number> {
   let node: SpeakerNode;
   let metricsListen: ListenAddress | undefined;
   try {
-    const layer2Port = values['layer2-port'] === undefined ? DEFAULT_LAYER2_PORT : parsePortOption('layer2-port', values['layer2-port']);
-    if (values.metrics !== undefined) metricsListen = parseListenAddress(values.metrics);
+    const settings = announceSettings(values);
+    const layer2Port = settings.layer2Port;
+    metricsListen = settings.metrics;
     if (values.config !== undefined) config = loadConfigFile(values.config);
     node = new SpeakerNode({
       kubeConfig: loadKubeConfig(values.kubeconfig),

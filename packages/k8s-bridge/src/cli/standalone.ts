@@ -27,9 +27,11 @@ import type { BridgeConfig } from '../config/model.js';
 import { allocateAll } from '../ipam/dry-run.js';
 import { allocatorOptions, poolSpecs } from '../ipam/from-config.js';
 import type { ServiceSpec } from '../ipam/types.js';
-import { DEFAULT_LAYER2_PORT, Layer2Node, heartbeatKeyFrom } from '../layer2/layer2-node.js';
-import { parseListenAddress, startBridgeMetrics } from '../metrics/bridge-metrics.js';
-import { parsePortOption } from './options.js';
+import { Layer2Node, heartbeatKeyFrom } from '../layer2/layer2-node.js';
+import { startBridgeMetrics } from '../metrics/bridge-metrics.js';
+import type { ListenAddress } from '../metrics/bridge-metrics.js';
+import { ANNOUNCE_OPTIONS, announceSettings } from './options.js';
+import type { AnnounceValues } from './options.js';
 import { parseClusterFile } from '../sources/cluster-file.js';
 import type { ClusterState } from '../sources/cluster-file.js';
 
@@ -42,19 +44,11 @@ const RELOAD_DEBOUNCE_MS = 200;
 const ROUTER_ID_WAIT_MS = 5000;
 
 export async function standalone(args: readonly string[]): Promise<number> {
-  let values: { config?: string; services?: string; 'node-name'?: string; 'router-id'?: string; control?: string; 'layer2-port'?: string; metrics?: string };
+  let values: AnnounceValues & { config?: string; services?: string };
   try {
     values = parseArgs({
       args: [...args],
-      options: {
-        config: { type: 'string' },
-        services: { type: 'string' },
-        'node-name': { type: 'string' },
-        'router-id': { type: 'string' },
-        control: { type: 'string' },
-        'layer2-port': { type: 'string' },
-        metrics: { type: 'string' },
-      },
+      options: { ...ANNOUNCE_OPTIONS, config: { type: 'string' }, services: { type: 'string' } },
       strict: true,
     }).values;
   } catch (error) {
@@ -70,11 +64,10 @@ export async function standalone(args: readonly string[]): Promise<number> {
   const log = createLogger().child({ node: nodeName });
   let config: BridgeConfig;
   let state: ClusterState;
-  let layer2Port = DEFAULT_LAYER2_PORT;
-  let metricsListen: ReturnType<typeof parseListenAddress> | undefined;
+  let layer2Port: number;
+  let metricsListen: ListenAddress | undefined;
   try {
-    if (values['layer2-port'] !== undefined) layer2Port = parsePortOption('layer2-port', values['layer2-port']);
-    if (values.metrics !== undefined) metricsListen = parseListenAddress(values.metrics);
+    ({ layer2Port, metrics: metricsListen } = announceSettings(values));
     config = loadConfigFile(configPath);
     state = parseClusterFile(readFileSync(servicesPath, 'utf8'), servicesPath);
   } catch (error) {
