@@ -4,7 +4,7 @@ import { ManualClock } from '@metallb-ts/clock';
 import { decodeHeartbeat, encodeHeartbeat } from './heartbeat.js';
 import type { Heartbeat } from './heartbeat.js';
 import { Liveness } from './liveness.js';
-import type { DatagramSource, HeartbeatSocket, HeartbeatSocketHandlers, LivenessEndpoint } from './liveness.js';
+import type { DatagramSource, HeartbeatSocket, HeartbeatSocketHandlers, LivenessEndpoint, LivenessOptions } from './liveness.js';
 
 const SELF: LivenessEndpoint = { name: 'node-a', address: '10.0.0.1', port: 7946 };
 const B: LivenessEndpoint = { name: 'node-b', address: '10.0.0.2', port: 7946 };
@@ -30,13 +30,14 @@ class FakeSocket implements HeartbeatSocket {
   }
 }
 
-async function setup(peers: () => readonly LivenessEndpoint[] = () => [SELF, B, C]) {
+async function setup(peers: () => readonly LivenessEndpoint[] = () => [SELF, B, C], extra: Pick<LivenessOptions, 'key'> = {}) {
   const clock = new ManualClock(1000);
   const sockets: FakeSocket[] = [];
   const liveness = new Liveness({
     self: SELF,
     peers,
     clock,
+    ...extra,
     socketFactory: (family, handlers) => {
       const socket = new FakeSocket(family, handlers);
       sockets.push(socket);
@@ -308,22 +309,7 @@ t.test('a peer that says it is leaving is dead at once, and its late heartbeats 
 
 t.test('with a key: peers must sign their heartbeats with it, and ours are signed', async (t) => {
   const key = Buffer.from('s3cret');
-  const clock = new ManualClock(0);
-  const sockets: FakeSocket[] = [];
-  const liveness = new Liveness({
-    self: SELF,
-    peers: () => [B, C],
-    clock,
-    key,
-    socketFactory: (family, handlers) => {
-      const socket = new FakeSocket(family, handlers);
-      sockets.push(socket);
-      return socket;
-    },
-  });
-  await liveness.start();
-  const socket = sockets[0];
-  if (socket === undefined) throw new Error('no socket');
+  const { liveness, socket } = await setup(undefined, { key });
   t.strictSame(decodeHeartbeat(socket.sent[0]?.data ?? Buffer.alloc(0), key).ok, true, 'our heartbeat carries a valid HMAC');
   socket.deliver(encodeHeartbeat({ node: 'node-b', seq: 0, incarnation: 1 }), B);
   socket.deliver(encodeHeartbeat({ node: 'node-c', seq: 0, incarnation: 1 }, Buffer.from('wrong')), C);
