@@ -87,6 +87,8 @@ export class Layer2Node {
   private settleTimer: TimerHandle | undefined;
   private readonly warned = new Set<string>();
   private closed = false;
+  /** The node's interfaces as last read from sysfs: read once, then again by each rescan. */
+  private links: readonly LinkInfo[] | undefined;
   /** The last apply()'s arguments, re-applied by the interface rescan. */
   private lastApplied: Parameters<Layer2Node['apply']> | undefined;
   private rescanTimer: NodeJS.Timeout | undefined;
@@ -199,7 +201,7 @@ export class Layer2Node {
     if (!this.settled) return NO_CHANGE;
     const wanted = claims;
     if (wanted.length === 0 && this.announcer === undefined) return NO_CHANGE;
-    const plan = planInterfaces(config, nodeLabels, (this.options.listLinks ?? listLinks)());
+    const plan = planInterfaces(config, nodeLabels, this.currentLinks());
     for (const name of plan.missing) this.warnOnce(`interface ${name} of an L2Advertisement does not exist on this node; not answering there`);
     const announcer = this.announcerFor(plan);
     if (announcer === undefined) return NO_CHANGE;
@@ -280,10 +282,17 @@ export class Layer2Node {
     return this.announcer;
   }
 
+  /** The interfaces, from sysfs only on the first call and after a rescan: passes come often. */
+  private currentLinks(): readonly LinkInfo[] {
+    this.links ??= (this.options.listLinks ?? listLinks)();
+    return this.links;
+  }
+
   /** Re-applies the last claims on a timer, so interfaces that appeared or vanished are seen. */
   private scheduleRescan(): void {
     if (this.rescanTimer !== undefined || this.closed) return;
     this.rescanTimer = setInterval(() => {
+      this.links = undefined;
       if (this.lastApplied !== undefined) this.apply(...this.lastApplied);
     }, this.options.interfaceRescanMs ?? INTERFACE_RESCAN_MS);
     this.rescanTimer.unref();
