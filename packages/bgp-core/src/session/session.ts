@@ -100,6 +100,8 @@ export class BgpSession extends EventEmitter<SessionEvents> implements AcceptTar
   private main: Link;
   private candidate: Link | undefined;
   private negotiatedValue: Negotiated | undefined;
+  /** Set while batch() runs: its writes restart the write timers once, at the end. */
+  private batchWrites: { sent: boolean; taken: boolean } | undefined;
   private md5CountersAtConnect: number | undefined;
   private readonly handlers: ConnectionHandlers;
   /** Connections whose socket has not closed yet (main, candidate, or one closing); their counts still move. */
@@ -222,26 +224,49 @@ export class BgpSession extends EventEmitter<SessionEvents> implements AcceptTar
   send(message: BgpMessage): boolean {
     const connection = this.establishedConnection();
     if (connection === undefined) return false;
-    this.main.fsm.noteMessageSent();
-    const taken = connection.send(message);
-    if (taken) this.main.fsm.noteTransmitted();
-    return taken;
+    return this.noteWrite(connection.send(message));
   }
 
   /** Writes pre-encoded messages (from the UPDATE packer); false means wait for 'drain'. */
   sendBytes(bytes: Uint8Array): boolean {
     const connection = this.establishedConnection();
     if (connection === undefined) return false;
-    this.main.fsm.noteMessageSent();
-    const taken = connection.sendBytes(bytes);
-    if (taken) this.main.fsm.noteTransmitted();
+    return this.noteWrite(connection.sendBytes(bytes));
+  }
+
+  /**
+   * Runs `write` (calls of sendBytes) as one batch on the socket (see BgpConnection.batch); the
+   * timers its writes restart are restarted once, at the end, not once per UPDATE.
+   */
+  batch<T>(write: () => T): T {
+    const connection = this.establishedConnection();
+    if (connection === undefined) return write();
+    const writes = { sent: false, taken: false };
+    this.batchWrites = writes;
+    try {
+      return connection.batch(write);
+    } finally {
+      this.batchWrites = undefined;
+      if (writes.sent) this.restartWriteTimers(writes.taken);
+    }
+  }
+
+  /** A message was written: restart the timers that wait for that (deferred to the end of a batch). */
+  private noteWrite(taken: boolean): boolean {
+    const writes = this.batchWrites;
+    if (writes === undefined) {
+      this.restartWriteTimers(taken);
+    } else {
+      writes.sent = true;
+      writes.taken ||= taken;
+    }
     return taken;
   }
 
-  /** Runs `write` (calls of sendBytes) as one batch on the socket: see BgpConnection.batch. */
-  batch<T>(write: () => T): T {
-    const connection = this.establishedConnection();
-    return connection === undefined ? write() : connection.batch(write);
+  /** KeepaliveTimer: a message went out (RFC 4271 8.2.2); SendHoldTimer: the socket took it (RFC 9687). */
+  private restartWriteTimers(taken: boolean): void {
+    this.main.fsm.noteMessageSent();
+    if (taken) this.main.fsm.noteTransmitted();
   }
 
   /** From the listener: an incoming connection from this peer's address. */
